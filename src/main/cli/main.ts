@@ -1,0 +1,52 @@
+import { APP_INFO } from '../core/app-info';
+import { SERVE_USAGE, serveCommand } from './serve';
+import { UsageError } from './usage-error';
+
+const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void>; usage: string }> = {
+  serve: { summary: 'run the API and the dashboard headless', run: serveCommand, usage: SERVE_USAGE },
+};
+
+const USAGE = `${APP_INFO.name} ${APP_INFO.version}
+
+Usage: tft-monitoring-prediction <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run a command with --help for its options.
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${APP_INFO.version}\n`);
+    return;
+  }
+  const entry = Object.prototype.hasOwnProperty.call(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!entry) throw new UsageError(`Unknown command "${command}"\n\n${USAGE}`);
+  try {
+    await entry.run(rest);
+  } catch (error) {
+    // node:util parseArgs throws TypeErrors with codes for unknown or malformed options.
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(`${(error as Error).message}\n\n${entry.usage}`);
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createCore } from '../core/app';
+import { APP_INFO } from '../core/app-info';
+import { defaultDataDir } from '../core/paths';
+import { createStderrLogger } from '../core/util/logger';
+import { isLoopbackHost, loadOrCreateToken } from '../daemon/security';
+import { startDaemon } from '../daemon/server';
+import { UsageError } from './usage-error';
+
+export const SERVE_USAGE = `Usage: npm run serve -- [options]
+
+Runs the core headless: the REST + WebSocket API and the dashboard at http://HOST:PORT/.
+
+Options:
+  --port N          port to listen on (default 8000; 0 picks a free one)
+  --host ADDR       address to bind (default 127.0.0.1). Any non-loopback address
+                    requires a token, generated on first use in --token-file
+  --token-file F    where the token lives (default DATA_DIR/daemon-token, mode 0600)
+  --allow-host H    also accept requests whose Host header is H (repeatable)
+  --data-dir D      settings, store and models (default: the desktop app's folder)
+  --dashboard-dir D the built dashboard (default: out/renderer beside this script)
+  -h, --help        this text
+`;
+
+export async function serveCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: 'string', default: '8000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'token-file': { type: 'string' },
+      'allow-host': { type: 'string', multiple: true, default: [] },
+      'data-dir': { type: 'string' },
+      'dashboard-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+  }
+  const host = values.host;
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const logger = createStderrLogger();
+
+  let token: string | undefined;
+  let tokenFile: string | undefined;
+  if (!isLoopbackHost(host)) {
+    tokenFile = values['token-file'] ?? join(dataDir, 'daemon-token');
+    const loaded = loadOrCreateToken(tokenFile);
+    token = loaded.token;
+    logger.info(loaded.created ? 'generated a new API token' : 'using the existing API token', { tokenFile });
+  }
+
+  const core = createCore({ dataDir, runtime: 'daemon', logger });
+  const daemon = await startDaemon({
+    core,
+    logger,
+    host,
+    port,
+    ...(token ? { token } : {}),
+    allowHosts: values['allow-host'],
+    dashboardDir: values['dashboard-dir'] ?? join(__dirname, '..', 'renderer'),
+  });
+
+  // The first line on stdout is the contract with scripts (and the e2e harness): the URL.
+  process.stdout.write(`${APP_INFO.name} ${APP_INFO.version} listening on ${daemon.url}/\n`);
+  if (token) {
+    process.stdout.write(`Token in ${tokenFile}. Open the dashboard once with ${daemon.url}/login?token=<token>\n`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    const force = setTimeout(() => process.exit(1), 5_000);
+    force.unref();
+    void daemon
+      .close()
+      .then(() => core.close())
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}

@@ -1,0 +1,244 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { api, ApiError, dispatch, METHODS, type CoreApi, type EventMessage } from '@shared/contract';
+import type { Logger } from '../core/util/logger';
+import {
+  allowedHostNames,
+  hostNameOf,
+  isLoopbackHost,
+  isSameOrigin,
+  presentedToken,
+  TOKEN_COOKIE,
+  tokensEqual,
+} from './security';
+
+export interface DaemonOptions {
+  core: CoreApi;
+  logger: Logger;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** Required when `host` is not loopback; `startDaemon` refuses to bind beyond loopback without one. */
+  token?: string;
+  /** Extra Host names to accept (a DNS name that points at this machine). */
+  allowHosts?: readonly string[];
+  /** The built dashboard (`out/renderer`); when absent, `/` explains how to build it. */
+  dashboardDir?: string;
+  /** Bytes; bounds every request body. */
+  bodyLimit?: number;
+}
+
+export interface Daemon {
+  readonly url: string;
+  readonly port: number;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** The strictest policy the dashboard runs under; the Electron window uses the same one. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const WS_PING_MS = 30_000;
+
+/**
+ * The headless daemon: `POST /api/rpc/:method`, the contract's REST aliases, the event stream
+ * on `/ws`, and the dashboard. Every request passes the same gate: Host allowlist (403),
+ * same-origin for browsers (403), and the token when one is configured (401).
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { core, logger, host, port } = options;
+  if (!isLoopbackHost(host) && !options.token) {
+    throw new Error(`Refusing to listen on ${host} without a token: anyone on the network could use the API`);
+  }
+  const allowed = allowedHostNames(host, options.allowHosts);
+  const token = options.token;
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // The only body we parse is JSON: a cross-site form or text/plain POST gets 415, never a call.
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, {});
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ApiError('invalid_input', 'Request body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.code === 'internal') logger.error('request failed', { url: request.url, error });
+    return sendError(reply, apiError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new ApiError('not_found', `No route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    setSecurityHeaders(reply);
+    const hostName = hostNameOf(request.headers.host);
+    if (!hostName || !allowed.has(hostName)) {
+      return sendError(reply, new ApiError('forbidden', 'Host not allowed'));
+    }
+    const isUpgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
+    const mutating = request.method !== 'GET' && request.method !== 'HEAD';
+    if ((isUpgrade || mutating) && !isSameOrigin(request.headers.origin, request.headers.host)) {
+      return sendError(reply, new ApiError('forbidden', 'Cross-origin request refused'));
+    }
+    if (token && !isLoginRequest(request) && !tokensEqual(presentedToken(request.headers), token)) {
+      return sendError(reply, new ApiError('unauthorized', 'Missing or wrong token (Authorization: Bearer <token>)'));
+    }
+    return undefined;
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.post<{ Params: { method: string } }>('/api/rpc/:method', async (request, reply) => {
+    const output = await dispatch(core, request.params.method, request.body, { transport: 'http' }, {
+      onInternalError: (method, error) => logger.error('handler failed', { method, error }),
+    });
+    return reply.header('cache-control', 'no-store').send(output);
+  });
+
+  // The seed's REST paths: thin aliases over the same dispatch.
+  for (const method of METHODS) {
+    const rest = (api[method] as { rest?: { method: 'GET'; path: string } }).rest;
+    if (!rest) continue;
+    app.get(rest.path, async (request, reply) => {
+      const input = { ...(request.query as object), ...(request.params as object) };
+      const output = await dispatch(core, method, input, { transport: 'http' }, {
+        onInternalError: (m, error) => logger.error('handler failed', { method: m, error }),
+      });
+      return reply.header('cache-control', 'no-store').send(output);
+    });
+  }
+
+  app.get('/ws', { websocket: true }, (socket: WebSocket) => {
+    const send = (message: EventMessage): void => {
+      if (socket.readyState !== socket.OPEN) return;
+      // A client that stops reading must not make us buffer without bound.
+      if (socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) {
+        socket.terminate();
+        return;
+      }
+      socket.send(JSON.stringify({ type: 'event', ...message }));
+    };
+    const unsubscribe = core.events.onAny(send);
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, WS_PING_MS);
+    socket.on('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
+    socket.on('error', () => socket.terminate());
+    // Greet with the current health so the indicator turns green without waiting for a beat.
+    void dispatch(core, 'system.health', {}, { transport: 'http' }).then(
+      (payload) => send({ name: 'health.updated', payload } as EventMessage),
+      (error: unknown) => logger.warn('health on connect failed', { error }),
+    );
+  });
+
+  if (token) {
+    // `/?token=…` once, from the URL the daemon printed: sets an HttpOnly cookie, then clean URL.
+    app.get('/login', async (request, reply) => {
+      const presented = (request.query as { token?: unknown }).token;
+      if (typeof presented !== 'string' || !tokensEqual(presented, token)) {
+        return sendError(reply, new ApiError('unauthorized', 'Wrong token'));
+      }
+      return reply
+        .header('set-cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`)
+        .redirect('/', 303);
+    });
+  }
+
+  const dashboardDir = options.dashboardDir;
+  if (dashboardDir && existsSync(join(dashboardDir, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: dashboardDir,
+      index: 'index.html',
+      wildcard: true,
+      setHeaders: (res, path) => {
+        // Vite names assets by content hash: cache them for good; never cache index.html.
+        res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  } else {
+    app.get('/', async (_request, reply) =>
+      reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send('The dashboard is not built. Run `npm run build` (or start with `npm run serve`, which builds it).\n'),
+    );
+  }
+
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${boundPort}`;
+  logger.info('daemon listening', { url, methods: METHODS.length, auth: token ? 'token' : 'loopback-only' });
+
+  return {
+    url,
+    port: boundPort,
+    app,
+    close: async () => {
+      for (const client of app.websocketServer.clients) client.terminate();
+      await app.close();
+    },
+  };
+}
+
+function isLoginRequest(request: FastifyRequest): boolean {
+  return request.method === 'GET' && request.url.split('?')[0] === '/login';
+}
+
+function setSecurityHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('cross-origin-resource-policy', 'same-origin');
+}
+
+function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  return reply.code(error.httpStatus).header('cache-control', 'no-store').type('application/json').send(error.toJSON());
+}
+
+/** Fastify's own errors (body too large, bad media type, bad JSON) become typed API errors. */
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const status = (error as { statusCode?: number }).statusCode;
+  const message = (error as { message?: string }).message ?? 'Request failed';
+  if (status === 413) return new ApiError('payload_too_large', 'Request body too large');
+  if (status === 415) return new ApiError('unsupported_media_type', 'Content-Type must be application/json');
+  if (status !== undefined && status >= 400 && status < 500) return new ApiError('invalid_input', message);
+  return new ApiError('internal', 'Internal error');
+}

@@ -1,0 +1,2 @@
+// placeholder, replaced by the desktop shell work
+export {};

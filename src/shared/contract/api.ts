@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { FleetStatusSchema, HealthSchema, SettingsPatchSchema, SettingsSchema } from '../domain';
+
+/**
+ * A REST alias: a plain HTTP route that maps onto one method, for the seed's paths and for
+ * tools like curl. Path parameters (`/predict/:server`) and the query string become the input.
+ */
+export interface RestAlias {
+  method: 'GET';
+  path: `/${string}`;
+}
+
+export interface MethodSpec {
+  summary: string;
+  input: z.ZodType;
+  output: z.ZodType;
+  rest?: RestAlias;
+}
+
+const NoInput = z.object({}).strict();
+
+/**
+ * Every call the core answers, declared once. Names are `domain.verb`. The IPC handler, the
+ * HTTP route table and the in-process client all go through `dispatch`, which validates the
+ * input against `input` here; the core's handler types are derived from this table.
+ */
+export const api = {
+  'system.health': {
+    summary: 'Liveness and what is running: app version, API version, uptime, active model.',
+    input: NoInput,
+    output: HealthSchema,
+    rest: { method: 'GET', path: '/health' },
+  },
+  'fleet.status': {
+    summary: 'Fleet-level figures: servers known and reporting, newest sample, sources.',
+    input: NoInput,
+    output: FleetStatusSchema,
+    rest: { method: 'GET', path: '/status' },
+  },
+  'settings.get': {
+    summary: 'The user settings (theme, risk palette).',
+    input: NoInput,
+    output: SettingsSchema,
+  },
+  'settings.update': {
+    summary: 'Changes some settings; returns all of them. Emits settings.changed.',
+    input: SettingsPatchSchema,
+    output: SettingsSchema,
+  },
+} as const satisfies Record<string, MethodSpec>;
+
+export type Api = typeof api;
+export type Method = keyof Api;
+/** What a caller sends (before defaults are applied). */
+export type Input<M extends Method> = z.input<Api[M]['input']>;
+/** What a handler receives (after validation and defaults). */
+export type ParsedInput<M extends Method> = z.output<Api[M]['input']>;
+export type Output<M extends Method> = z.output<Api[M]['output']>;
+
+export const METHODS = Object.keys(api) as Method[];
+
+/** True only for the contract's own keys: `__proto__`, `constructor` and friends are not methods. */
+export function isMethod(name: unknown): name is Method {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(api, name);
+}

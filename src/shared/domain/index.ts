@@ -1,0 +1,3 @@
+export * from './fleet';
+export * from './health';
+export * from './settings';
