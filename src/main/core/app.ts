@@ -71,10 +71,12 @@ export function createCore(config: CoreConfig): Core {
     config,
     handlers,
     events,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      if (heartbeat) clearInterval(heartbeat);
+    close: () => {
+      if (!closed) {
+        closed = true;
+        if (heartbeat) clearInterval(heartbeat);
+      }
+      return Promise.resolve();
     },
   };
 }

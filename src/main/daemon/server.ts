@@ -5,6 +5,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { api, ApiError, dispatch, METHODS, type CoreApi, type EventMessage } from '@shared/contract';
+import { CONTENT_SECURITY_POLICY } from '@shared/contract/csp';
 import type { Logger } from '../core/util/logger';
 import {
   allowedHostNames,
@@ -35,23 +36,14 @@ export interface DaemonOptions {
 export interface Daemon {
   readonly url: string;
   readonly port: number;
+  /** Every route the daemon answers, for the route-table security test and the docs. */
+  readonly routes: readonly { method: string; url: string }[];
   readonly app: FastifyInstance;
   close(): Promise<void>;
 }
 
-/** The strictest policy the dashboard runs under; the Electron window uses the same one. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** Kept importable from here for existing callers; the policy itself lives in the shared contract. */
+export { CONTENT_SECURITY_POLICY };
 
 const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const WS_PING_MS = 30_000;
@@ -76,6 +68,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return503OnClosing: true,
     forceCloseConnections: true,
   });
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if (body === '') return done(null, {});
@@ -97,17 +93,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   app.addHook('onRequest', async (request, reply) => {
     setSecurityHeaders(reply);
-    const hostName = hostNameOf(request.headers.host);
-    if (!hostName || !allowed.has(hostName)) {
-      return sendError(reply, new ApiError('forbidden', 'Host not allowed'));
-    }
     const isUpgrade = request.headers.upgrade?.toLowerCase() === 'websocket';
+    const refuse = (error: ApiError): FastifyReply => {
+      // A refused upgrade's socket is not tracked by the HTTP server: close it ourselves, or it
+      // lingers (and keeps `close()` waiting) after the error response is written.
+      if (isUpgrade) reply.raw.once('finish', () => request.raw.socket.destroy());
+      return sendError(reply.header('connection', 'close'), error);
+    };
+    const hostName = hostNameOf(request.headers.host);
+    if (!hostName || !allowed.has(hostName)) return refuse(new ApiError('forbidden', 'Host not allowed'));
     const mutating = request.method !== 'GET' && request.method !== 'HEAD';
     if ((isUpgrade || mutating) && !isSameOrigin(request.headers.origin, request.headers.host)) {
-      return sendError(reply, new ApiError('forbidden', 'Cross-origin request refused'));
+      return refuse(new ApiError('forbidden', 'Cross-origin request refused'));
     }
     if (token && !isLoginRequest(request) && !tokensEqual(presentedToken(request.headers), token)) {
-      return sendError(reply, new ApiError('unauthorized', 'Missing or wrong token (Authorization: Bearer <token>)'));
+      return refuse(new ApiError('unauthorized', 'Missing or wrong token (Authorization: Bearer <token>)'));
     }
     return undefined;
   });
@@ -207,6 +207,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return {
     url,
     port: boundPort,
+    routes,
     app,
     close: async () => {
       for (const client of app.websocketServer.clients) client.terminate();

@@ -66,10 +66,10 @@ export class ApiError extends Error {
   /** Rebuilds an ApiError from whatever came over a wire; anything unrecognised becomes `internal`. */
   static fromBody(body: unknown, fallbackMessage = 'Unexpected response'): ApiError {
     if (typeof body === 'object' && body !== null) {
-      const { code, message, issues } = body as Partial<ApiErrorBody>;
-      if (typeof code === 'string' && (API_ERROR_CODES as readonly string[]).includes(code)) {
+      const { code, message, issues } = body as { code?: unknown; message?: unknown; issues?: unknown };
+      if (isErrorCode(code)) {
         return new ApiError(
-          code as ApiErrorCode,
+          code,
           typeof message === 'string' ? message : fallbackMessage,
           Array.isArray(issues) ? issues.filter(isIssue) : undefined,
         );
@@ -77,6 +77,10 @@ export class ApiError extends Error {
     }
     return new ApiError('internal', fallbackMessage);
   }
+}
+
+function isErrorCode(value: unknown): value is ApiErrorCode {
+  return typeof value === 'string' && (API_ERROR_CODES as readonly string[]).includes(value);
 }
 
 function isIssue(value: unknown): value is ApiIssue {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { HealthSchema, SettingsSchema } from '../domain';
 
 /**
@@ -41,8 +41,8 @@ export class EventBus {
       set = new Set();
       this.listeners.set(name, set);
     }
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
+    set.add(listener);
+    return () => set.delete(listener);
   }
 
   /** Every event, in order: what the transports forward. */

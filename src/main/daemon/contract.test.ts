@@ -1,0 +1,183 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  api,
+  ApiError,
+  dispatch,
+  METHODS,
+  type EventMessage,
+  type Input,
+  type Method,
+} from '@shared/contract';
+import type { Core } from '../core/app';
+import type { Daemon } from './server';
+import { startTestDaemon } from './testing';
+
+/**
+ * The contract suite: the same cases against every transport the core is served over. A
+ * transport is just "call a method with an input, get the output or an ApiError".
+ */
+type Call = (method: string, input: unknown) => Promise<unknown>;
+
+/** One valid input per method: a new method without a sample here does not compile. */
+const SAMPLE_INPUTS: { [M in Method]: Input<M> } = {
+  'system.health': {},
+  'fleet.status': {},
+  'settings.get': {},
+  'settings.update': { riskPalette: 'colorblind' },
+};
+
+let env: Awaited<ReturnType<typeof startTestDaemon>>;
+let core: Core;
+let daemon: Daemon;
+
+beforeAll(async () => {
+  env = await startTestDaemon();
+  core = env.core;
+  daemon = env.daemon;
+});
+afterAll(async () => {
+  await env.stop();
+});
+
+const inProcess: Call = (method, input) =>
+  dispatch(core, method, input, { transport: 'in-process' }, { validateOutput: true });
+
+const overHttp: Call = async (method, input) => {
+  const response = await fetch(`${daemon.url}/api/rpc/${encodeURIComponent(method)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
+  const body: unknown = await response.json();
+  if (!response.ok) {
+    const error = ApiError.fromBody(body);
+    // The status must agree with the typed code, on every error.
+    expect(response.status).toBe(error.httpStatus);
+    throw error;
+  }
+  return body;
+};
+
+async function errorOf(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApiError);
+    return error as ApiError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe.each([
+  ['in-process', inProcess],
+  ['http', overHttp],
+] as const)('contract over %s', (_name, call) => {
+  it.each(METHODS)('%s answers its sample input with an output that matches the contract', async (method) => {
+    const output = await call(method, SAMPLE_INPUTS[method]);
+    const checked = api[method].output.safeParse(output);
+    expect(checked.success, JSON.stringify(checked.error?.issues)).toBe(true);
+  });
+
+  it.each(['nope.nothing', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'system', ''])(
+    'refuses the unknown method %j',
+    async (method) => {
+      const error = await errorOf(call(method, {}));
+      expect(error.code).toBe('unknown_method');
+    },
+  );
+
+  it('names the bad field of a bad input', async () => {
+    const error = await errorOf(call('settings.update', { theme: 'blue' }));
+    expect(error.code).toBe('invalid_input');
+    expect(error.issues?.map((i) => i.path)).toEqual(['theme']);
+  });
+
+  it('refuses unknown fields instead of ignoring them', async () => {
+    const error = await errorOf(call('settings.update', { theme: 'dark', colour: 'red' }));
+    expect(error.code).toBe('invalid_input');
+  });
+
+  it.each([[[]], ['text'], [42], [true]])('refuses a non-object input %j', async (input) => {
+    const error = await errorOf(call('system.health', input));
+    expect(error.code).toBe('invalid_input');
+  });
+
+  it('cannot be polluted through __proto__ in an input', async () => {
+    const error = await errorOf(call('settings.update', JSON.parse('{"__proto__": {"theme": "light"}}')));
+    expect(error.code).toBe('invalid_input');
+    expect(({} as Record<string, unknown>)['theme']).toBeUndefined();
+  });
+
+  it('updates settings and reads them back', async () => {
+    await call('settings.update', { theme: 'light' });
+    expect(await call('settings.get', {})).toMatchObject({ theme: 'light' });
+    await call('settings.update', { theme: 'dark' });
+    expect(await call('settings.get', {})).toMatchObject({ theme: 'dark' });
+  });
+});
+
+describe('dispatch under arbitrary input', () => {
+  it('only ever answers with an output or an ApiError, whatever the method name and input', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom(...METHODS, '__proto__', 'constructor'), fc.string()),
+        fc.jsonValue(),
+        async (method, input) => {
+          try {
+            await dispatch(core, method, input, { transport: 'in-process' });
+          } catch (error) {
+            expect(error).toBeInstanceOf(ApiError);
+            expect(['unknown_method', 'invalid_input']).toContain((error as ApiError).code);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('events over the WebSocket', () => {
+  function openSocket(): Promise<{ socket: WebSocket; messages: EventMessage[] }> {
+    const socket = new WebSocket(`${daemon.url.replace('http', 'ws')}/ws`);
+    const messages: EventMessage[] = [];
+    socket.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8')) as EventMessage));
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve({ socket, messages }));
+      socket.once('error', reject);
+    });
+  }
+
+  async function waitFor<T>(check: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error('timed out waiting');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('greets with health, then pushes events that a call caused', async () => {
+    const { socket, messages } = await openSocket();
+    try {
+      const hello = await waitFor(() => messages.find((m) => m.name === 'health.updated'));
+      expect(api['system.health'].output.safeParse(hello.payload).success).toBe(true);
+
+      await overHttp('settings.update', { riskPalette: 'standard' });
+      const changed = await waitFor(() => messages.find((m) => m.name === 'settings.changed'));
+      expect(changed.payload).toMatchObject({ riskPalette: 'standard' });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('stops sending to a closed socket (no listener left behind)', async () => {
+    // Only sockets subscribe to this test core: with all of them closed, nothing listens.
+    const { socket } = await openSocket();
+    await waitFor(() => (core.events.listenerCount() > 0 ? true : undefined));
+    socket.close();
+    await waitFor(() => (core.events.listenerCount() === 0 ? true : undefined));
+  });
+});
