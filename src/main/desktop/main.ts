@@ -1,2 +1,9 @@
-// placeholder, replaced by the desktop shell work
-export {};
+/**
+ * The Electron main-process entry (built to out/main/index.js). Deliberately only wiring: the
+ * lifecycle lives in start-desktop.ts, which takes Electron as a parameter so it can be tested
+ * without the Electron binary.
+ */
+import * as electron from 'electron';
+import { startDesktop } from './start-desktop';
+
+startDesktop(electron, { mainDir: __dirname, env: process.env });

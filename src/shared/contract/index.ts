@@ -6,3 +6,4 @@ export * from './errors';
 export * from './events';
 export * from './ipc';
 export * from './version';
+export * from './metrics';
