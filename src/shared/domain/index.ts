@@ -1,3 +1,4 @@
 export * from './fleet';
 export * from './health';
+export * from './samples';
 export * from './settings';
