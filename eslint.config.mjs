@@ -2,6 +2,7 @@
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -66,6 +67,7 @@ export default tseslint.config(
   {
     files: ['*.mjs', '*.config.ts', 'scripts/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   layer(['src/shared/**'], [
     nodeBuiltins('src/shared is pure TypeScript: no Node built-ins.'),
