@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +64,50 @@ describe('the serve command', () => {
     const result = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('--host');
+  });
+});
+
+describe('the generate and import commands', () => {
+  const tmp = (): string => mkdtempSync(join(tmpdir(), 'tftmp-cli-'));
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+
+  it('generates a dataset, imports it, and a second import is all duplicates', () => {
+    const out = tmp();
+    const data = tmp();
+    try {
+      const gen = cli('generate', '--servers', '7', '--hours', '24', '--output', out, '--seed', '9', '--start', '2026-01-05', '--unseen', '2');
+      expect(gen.status, gen.stderr).toBe(0);
+      expect(gen.stderr).toMatch(/100%/); // the progress bar, on stderr
+      const meta = JSON.parse(readFileSync(join(out, 'metrics_metadata.json'), 'utf8'));
+      expect(meta).toMatchObject({ contractVersion: '1.0.0', rows: 9 * 24 * 12, start: '2026-01-05T00:00:00.000Z' });
+      const mapping = JSON.parse(readFileSync(join(out, 'server_mapping.json'), 'utf8')) as { servers: { name: string }[] };
+      expect(mapping.servers.map((s) => s.name)).toContain('ppml9001');
+
+      const first = cli('import', join(out, 'server_metrics.parquet'), '--data-dir', data);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stderr).toContain(`${(9 * 24 * 12).toLocaleString('en-US')} rows stored`);
+      const again = cli('import', join(out, 'server_metrics.parquet'), '--data-dir', data);
+      expect(again.stderr).toContain(`0 rows stored, ${9 * 24 * 12} duplicates skipped`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad file naming its line and field, and writes nothing', () => {
+    const dir = tmp();
+    try {
+      const good = join(dir, 'good.csv');
+      const bad = join(dir, 'bad.csv');
+      writeFileSync(good, 'timestamp,server,cpu_percent\n2026-01-05T00:00:00Z,web01,10\n');
+      writeFileSync(bad, 'timestamp,server,cpu_percent\n2026-01-05T00:00:00Z,web01,10\n2026-01-05T00:05:00Z,web01,abc\n');
+      const result = cli('import', good, bad, '--data-dir', join(dir, 'data'));
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain('bad.csv line 3, field cpu_percent: "abc" is not a number');
+      expect(result.stderr).toContain('Nothing imported');
+      expect(existsSync(join(dir, 'data', 'metrics.sqlite'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

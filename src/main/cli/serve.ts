@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCore } from '../core/app';
+import { createCore, DEFAULT_SIMULATOR } from '../core/app';
 import { APP_INFO } from '../core/app-info';
 import { defaultDataDir } from '../core/paths';
 import { createStderrLogger } from '../core/util/logger';
@@ -20,6 +20,10 @@ Options:
   --allow-host H    also accept requests whose Host header is H (repeatable)
   --data-dir D      settings, store and models (default: the desktop app's folder)
   --dashboard-dir D the built dashboard (default: out/renderer beside this script)
+  --servers N       size of the simulated fleet, the embedded default source (default 20)
+  --speed X         simulated fleet seconds per real second, 1 to 3600 (default 1)
+  --seed S          simulated fleet seed (default tftmp)
+  --no-simulator    no simulated fleet: serve imported data and real sources only
   -h, --help        this text
 `;
 
@@ -34,6 +38,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
       'allow-host': { type: 'string', multiple: true, default: [] },
       'data-dir': { type: 'string' },
       'dashboard-dir': { type: 'string' },
+      servers: { type: 'string', default: '20' },
+      speed: { type: 'string', default: String(DEFAULT_SIMULATOR.speed) },
+      seed: { type: 'string', default: DEFAULT_SIMULATOR.seed },
+      'no-simulator': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -44,6 +52,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+  }
+  const servers = Number(values.servers);
+  if (!Number.isInteger(servers) || servers < 1 || servers > 100_000) {
+    throw new UsageError(`--servers must be an integer from 1 to 100000, got "${values.servers}"`);
+  }
+  const speed = Number(values.speed);
+  if (!Number.isFinite(speed) || speed < 1 || speed > 3600) {
+    throw new UsageError(`--speed must be a number from 1 to 3600, got "${values.speed}"`);
   }
   const host = values.host;
   const dataDir = values['data-dir'] ?? defaultDataDir();
@@ -58,7 +74,12 @@ export async function serveCommand(argv: string[]): Promise<void> {
     logger.info(loaded.created ? 'generated a new API token' : 'using the existing API token', { tokenFile });
   }
 
-  const core = createCore({ dataDir, runtime: 'daemon', logger });
+  const core = createCore({
+    dataDir,
+    runtime: 'daemon',
+    logger,
+    simulator: values['no-simulator'] ? null : { ...DEFAULT_SIMULATOR, servers, speed, seed: values.seed },
+  });
   const daemon = await startDaemon({
     core,
     logger,

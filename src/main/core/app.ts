@@ -1,9 +1,29 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { API_VERSION, EventBus, type CoreApi, type Handlers } from '@shared/contract';
-import type { FleetStatus, Health } from '@shared/domain';
+import type { Health, SourceStatus } from '@shared/domain';
 import { APP_INFO } from './app-info';
+import { fleetServers, fleetStatus } from './fleet/fleet-view';
+import { defaultFleet, type FleetServerSpec } from './metrics/simulator/fleet-sim';
+import type { SimulationRates } from './metrics/simulator/server-sim';
 import { SettingsStore } from './settings/settings-store';
+import { SimulatorSource } from './sources/simulator-source';
+import { openStore, type IngestReport } from './store';
 import type { Logger } from './util/logger';
+
+/** The embedded default source: a simulated fleet. */
+export interface SimulatorConfig {
+  /** A fleet size (servers named like the seed's) or explicit servers. */
+  servers: number | FleetServerSpec[];
+  seed: string;
+  /** Fleet seconds per wall second. */
+  speed: number;
+  backfillHours?: number;
+  rates?: Partial<SimulationRates>;
+}
+
+export const DEFAULT_SIMULATOR: SimulatorConfig = { servers: 20, seed: 'tftmp', speed: 1, backfillHours: 24 };
+export const STORE_FILE = 'metrics.sqlite';
 
 export interface CoreConfig {
   /** Where the core keeps its files (settings, store, models): Electron's userData, or the daemon's --data-dir. */
@@ -14,11 +34,17 @@ export interface CoreConfig {
   heartbeatMs?: number;
   /** Wall clock; injectable so tests can pin it. */
   now?: () => Date;
+  /** The simulated fleet; absent or null runs without one (imports and Prometheus only). */
+  simulator?: SimulatorConfig | null;
+  /** A better-sqlite3 native module built for this runtime, when node_modules holds another ABI's. */
+  sqliteNativeBinding?: string;
 }
 
 /** The composition root: every service, wired once, behind the contract's handlers. */
 export interface Core extends CoreApi {
   readonly config: Readonly<CoreConfig>;
+  /** Resolves when start-up work (the simulator's backfill) is done. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +57,49 @@ export function createCore(config: CoreConfig): Core {
 
   const events = new EventBus();
   const settings = new SettingsStore(config.dataDir, config.logger);
+  const store = openStore(join(config.dataDir, STORE_FILE), config.sqliteNativeBinding ? { nativeBinding: config.sqliteNativeBinding } : {});
+
+  const simConfig = config.simulator ?? null;
+  const simulator = simConfig
+    ? new SimulatorSource({
+        store,
+        logger: config.logger,
+        seed: simConfig.seed,
+        servers: typeof simConfig.servers === 'number' ? defaultFleet(simConfig.servers) : simConfig.servers,
+        speed: simConfig.speed,
+        backfillHours: simConfig.backfillHours ?? 24,
+        ...(simConfig.rates ? { rates: simConfig.rates } : {}),
+        now: () => now().getTime(),
+        onStep: ({ report }) => publishFleetUpdate(report),
+      })
+    : null;
+  const fleetTime = (): number => simulator?.fleetTime ?? now().getTime();
+
+  const sources = (): SourceStatus[] => {
+    if (!simulator) return [];
+    const s = simulator.getStatus();
+    return [
+      {
+        id: 'simulator',
+        kind: 'simulator',
+        state: s.state,
+        detail: s.lastError ?? `${s.servers} simulated servers at ${s.speed}x`,
+      },
+    ];
+  };
+
+  const publishFleetUpdate = (report: IngestReport): void => {
+    const status = fleetStatus(store, fleetTime(), []);
+    const rejected = Object.values(report.rejected).reduce((a, b) => a + b, 0);
+    events.emit('fleet.updated', {
+      fleetTime: status.fleetTime,
+      lastSampleAt: status.lastSampleAt,
+      serversTotal: status.serversTotal,
+      serversReporting: status.serversReporting,
+      accepted: report.accepted,
+      rejected,
+    });
+  };
 
   const health = (): Health => ({
     status: 'ok',
@@ -43,17 +112,10 @@ export function createCore(config: CoreConfig): Core {
     problems: [],
   });
 
-  // No source is attached yet: the store and the fleet simulator plug in here.
-  const fleetStatus = (): FleetStatus => ({
-    serversTotal: 0,
-    serversReporting: 0,
-    lastSampleAt: null,
-    sources: [],
-  });
-
   const handlers: Handlers = {
     'system.health': () => health(),
-    'fleet.status': () => fleetStatus(),
+    'fleet.status': () => fleetStatus(store, fleetTime(), sources()),
+    'fleet.servers': () => fleetServers(store, fleetTime()),
     'settings.get': () => settings.get(),
     'settings.update': (patch) => {
       const next = settings.update(patch);
@@ -66,17 +128,24 @@ export function createCore(config: CoreConfig): Core {
   const heartbeat = heartbeatMs > 0 ? setInterval(() => events.emit('health.updated', health()), heartbeatMs) : undefined;
   heartbeat?.unref();
 
+  // Backfill and the live clock run in the background: the API answers meanwhile ("starting").
+  const simulatorStarted = simulator?.start().catch((error: unknown) => config.logger.error('simulated fleet failed to start', { error }));
+
   let closed = false;
   return {
     config,
     handlers,
     events,
-    close: () => {
-      if (!closed) {
-        closed = true;
-        if (heartbeat) clearInterval(heartbeat);
-      }
-      return Promise.resolve();
+    ready: async () => {
+      await simulatorStarted;
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (heartbeat) clearInterval(heartbeat);
+      simulator?.stop();
+      await simulatorStarted;
+      store.close();
     },
   };
 }

@@ -24,6 +24,7 @@ type Call = (method: string, input: unknown) => Promise<unknown>;
 const SAMPLE_INPUTS: { [M in Method]: Input<M> } = {
   'system.health': {},
   'fleet.status': {},
+  'fleet.servers': {},
   'settings.get': {},
   'settings.update': { riskPalette: 'colorblind' },
 };

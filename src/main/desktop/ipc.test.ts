@@ -194,6 +194,7 @@ describe('registerIpc on its own', () => {
         handlers: {
           'system.health': failing,
           'fleet.status': failing,
+          'fleet.servers': failing,
           'settings.get': failing,
           'settings.update': failing,
         },

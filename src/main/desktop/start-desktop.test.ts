@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryLogger } from '../core/util/logger';
-import { startDesktop } from './start-desktop';
+import { devSqliteBinding, startDesktop } from './start-desktop';
 import { FakeElectron, FakeEvent } from './testing/fake-electron';
 import { quitAndWait, settle, startTestDesktop, type TestDesktop } from './testing/test-desktop';
 
@@ -169,5 +169,20 @@ describe('startup', () => {
     const records = lines.map((line) => JSON.parse(line) as { level: string; message: string; time: string });
     expect(records.map((r) => r.message)).toEqual(expect.arrayContaining(['desktop started', 'stopped']));
     for (const record of records) expect(Number.isNaN(Date.parse(record.time))).toBe(false);
+  });
+});
+
+describe('devSqliteBinding', () => {
+  it('points at the Electron-ABI build under node_modules/.cache only when it exists', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tftmp-abi-'));
+    try {
+      const mainDir = join(root, 'out', 'main');
+      expect(devSqliteBinding(mainDir)).toBeUndefined();
+      mkdirSync(join(root, 'node_modules', '.cache', 'electron-abi'), { recursive: true });
+      writeFileSync(join(root, 'node_modules', '.cache', 'electron-abi', 'better_sqlite3.node'), '');
+      expect(devSqliteBinding(mainDir)).toBe(join(root, 'node_modules', '.cache', 'electron-abi', 'better_sqlite3.node'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_INFO } from '../core/app-info';
-import { createCore, type Core } from '../core/app';
+import { createCore, DEFAULT_SIMULATOR, type Core, type SimulatorConfig } from '../core/app';
 import type { Logger } from '../core/util/logger';
 import type { DesktopElectron, DesktopSession, DesktopWebContents, DesktopWindow } from './electron-api';
 import { createFileLogger } from './file-logger';
@@ -20,6 +21,18 @@ export interface DesktopOptions {
   heartbeatMs?: number;
   /** How long quitting waits for the core to close before giving up on it. */
   closeTimeoutMs?: number;
+  /** The simulated fleet; default DEFAULT_SIMULATOR, null for none. */
+  simulator?: SimulatorConfig | null;
+}
+
+/**
+ * In development node_modules holds better-sqlite3 built for Node (the daemon and the tests run
+ * on Node); `npm start` builds an Electron-ABI copy beside it (scripts/ensure-electron.mjs).
+ * Packaged apps need none: electron-builder rebuilds native modules for Electron.
+ */
+export function devSqliteBinding(mainDir: string): string | undefined {
+  const candidate = join(mainDir, '..', '..', 'node_modules', '.cache', 'electron-abi', 'better_sqlite3.node');
+  return existsSync(candidate) ? candidate : undefined;
 }
 
 /** What a running desktop app holds; exposed for tests. */
@@ -135,10 +148,13 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
     .whenReady()
     .then((): DesktopRuntime | undefined => {
       if (state !== 'starting') return undefined;
+      const nativeBinding = app.isPackaged ? undefined : devSqliteBinding(options.mainDir);
       const started = createCore({
         dataDir: app.getPath('userData'),
         runtime: 'desktop',
         logger,
+        simulator: options.simulator === undefined ? DEFAULT_SIMULATOR : options.simulator,
+        ...(nativeBinding ? { sqliteNativeBinding: nativeBinding } : {}),
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
       });
       core = started;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAgo, formatDuration } from './format';
+import { formatAge, formatAgo, formatClock, formatDuration } from './format';
 
 describe('formatDuration', () => {
   it('shows at most two units', () => {
@@ -20,5 +20,27 @@ describe('formatAgo', () => {
   it('says just now under a second', () => {
     expect(formatAgo(400)).toBe('just now');
     expect(formatAgo(12_300)).toBe('12 s ago');
+  });
+});
+
+describe('formatAge', () => {
+  it('speaks in minutes, hours, days', () => {
+    expect(formatAge(0)).toBe('just now');
+    expect(formatAge(-5_000)).toBe('just now');
+    expect(formatAge(59_999)).toBe('just now');
+    expect(formatAge(2 * 60_000 + 30_000)).toBe('2 min ago');
+    expect(formatAge(59 * 60_000)).toBe('59 min ago');
+    expect(formatAge(3 * 3_600_000 + 59 * 60_000)).toBe('3 h ago');
+    expect(formatAge(50 * 3_600_000)).toBe('2 d ago');
+    expect(formatAge(Number.NaN)).toBe('—');
+  });
+});
+
+describe('formatClock', () => {
+  it('is HH:MM on the same day, with the date otherwise', () => {
+    const ref = new Date(2026, 10, 26, 9, 0).getTime();
+    expect(formatClock(new Date(2026, 10, 26, 14, 35).getTime(), ref)).toBe('14:35');
+    expect(formatClock(new Date(2026, 10, 28, 7, 5).getTime(), ref)).toBe('2026-11-28 07:05');
+    expect(formatClock(Number.NaN, ref)).toBe('—');
   });
 });

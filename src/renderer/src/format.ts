@@ -32,3 +32,26 @@ export function formatTimestamp(iso: string): string {
 function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
+
+/** How long ago, for "last seen" in tables: "just now", "4 min ago", "3 h ago", "2 d ago". */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  // A sample stamped a little after the fleet clock read is not "in the future" to a person.
+  if (ms < 60_000) return 'just now';
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} d ago`;
+}
+
+/** A clock reading "HH:MM", with the date in front when it is not the day of `reference`. */
+export function formatClock(ms: number, reference: number): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return '—';
+  const hhmm = `${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
+  const ref = new Date(reference);
+  const sameDay =
+    date.getFullYear() === ref.getFullYear() && date.getMonth() === ref.getMonth() && date.getDate() === ref.getDate();
+  return sameDay ? hhmm : `${formatTimestamp(date.toISOString()).slice(0, 10)} ${hhmm}`;
+}

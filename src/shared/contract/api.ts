@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FleetStatusSchema, HealthSchema, SettingsPatchSchema, SettingsSchema } from '../domain';
+import { FleetServersSchema, FleetStatusSchema, HealthSchema, SettingsPatchSchema, SettingsSchema } from '../domain';
 
 /**
  * A REST alias: a plain HTTP route that maps onto one method, for the seed's paths and for
@@ -36,6 +36,12 @@ export const api = {
     input: NoInput,
     output: FleetStatusSchema,
     rest: { method: 'GET', path: '/status' },
+  },
+  'fleet.servers': {
+    summary: 'Every server in the store: profile, state, newest metrics, whether it still reports.',
+    input: NoInput,
+    output: FleetServersSchema,
+    rest: { method: 'GET', path: '/servers' },
   },
   'settings.get': {
     summary: 'The user settings (theme, risk palette).',

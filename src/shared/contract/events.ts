@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { HealthSchema, SettingsSchema } from '../domain';
+import { FleetUpdatedSchema, HealthSchema, SettingsSchema } from '../domain';
 
 /**
  * Every push event, declared once. Names are `domain.past-tense-verb`. The desktop sends them
@@ -9,6 +9,8 @@ export const events = {
   /** Sent on connect and every few seconds: the connection indicator's heartbeat. */
   'health.updated': HealthSchema,
   'settings.changed': SettingsSchema,
+  /** New samples reached the store (every fleet step of the simulator, every import). */
+  'fleet.updated': FleetUpdatedSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

@@ -37,6 +37,8 @@ export async function startTestDesktop(options: TestDesktopOptions = {}): Promis
     platform: 'linux',
     logger,
     heartbeatMs: 0,
+    // The shell's tests are about the shell: no simulated fleet unless a test asks for one.
+    simulator: null,
     ...desktopOptions,
   });
   fake.app.ready();

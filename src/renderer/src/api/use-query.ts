@@ -1,10 +1,16 @@
-import { useCallback, useEffect, useState } from 'react';
-import { ApiError, type EventName, type Input, type Method, type Output } from '@shared/contract';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ApiError, EventName, Input, Method, Output } from '@shared/contract';
+import { DEFAULT_THROTTLE_MS, watchQuery, type QueryRunner, type QuerySnapshot } from './query-runner';
 import { useApi } from './use-api';
 
 export interface QueryOptions {
-  /** Ask again whenever one of these events arrives. */
+  /** Ask again whenever one of these events arrives (throttled, see `throttleMs`). */
   refetchOn?: EventName | readonly EventName[];
+  /**
+   * Event-driven refetches start at most once per this many ms (leading and trailing edge).
+   * Default 1000. `refetch()` and reconnects are not throttled.
+   */
+  throttleMs?: number;
 }
 
 export interface QueryResult<T> {
@@ -19,17 +25,13 @@ export interface QueryResult<T> {
   refetch: () => void;
 }
 
-interface Settled<T> {
-  request: string;
-  data: T | undefined;
-  error: ApiError | null;
-  updatedAt: number | null;
-}
+const INITIAL: QuerySnapshot<never> = { data: undefined, error: null, loading: true, updatedAt: null };
 
 /**
  * Calls `method` with `input` and keeps the answer. Asks again when `input` changes (compared
- * as JSON), when `refetch()` is called, when a `refetchOn` event arrives, and when the link
- * comes back after a drop (the daemon may have restarted with other figures).
+ * as JSON), when `refetch()` is called, when a `refetchOn` event arrives (throttled; a running
+ * call is never abandoned for a newer event, so a steady stream cannot starve a slow answer),
+ * and when the link comes back after a drop. See `watchQuery` and `QueryRunner`.
  */
 export function useQuery<M extends Method>(
   method: M,
@@ -38,58 +40,43 @@ export function useQuery<M extends Method>(
 ): QueryResult<Output<M>> {
   const client = useApi();
   const inputKey = JSON.stringify(input ?? {});
-  const [nonce, setNonce] = useState(0);
-  const [settled, setSettled] = useState<Settled<Output<M>>>({
-    request: '',
-    data: undefined,
-    error: null,
-    updatedAt: null,
-  });
-  const request = `${method} ${inputKey} #${nonce}`;
-
-  const refetch = useCallback(() => setNonce((n) => n + 1), []);
-
-  useEffect(() => {
-    let current = true;
-    client.call(method, JSON.parse(inputKey) as Input<M>).then(
-      (data) => {
-        if (current) setSettled({ request, data, error: null, updatedAt: Date.now() });
-      },
-      (error: unknown) => {
-        if (!current) return;
-        const apiError = error instanceof ApiError ? error : new ApiError('internal', String(error));
-        setSettled((prev) => ({ ...prev, request, error: apiError }));
-      },
-    );
-    return () => {
-      current = false;
-    };
-  }, [client, method, inputKey, request]);
-
+  const question = `${method} ${inputKey}`;
+  const throttleMs = options.throttleMs ?? DEFAULT_THROTTLE_MS;
   const refetchOn = options.refetchOn;
   const eventsKey = refetchOn === undefined ? '' : ([] as EventName[]).concat(refetchOn).join(',');
-  useEffect(() => {
-    if (!eventsKey) return;
-    const offs = (eventsKey.split(',') as EventName[]).map((name) => client.on(name, refetch));
-    return () => offs.forEach((off) => off());
-  }, [client, eventsKey, refetch]);
+  const [state, setState] = useState<{ question: string; snapshot: QuerySnapshot<Output<M>> }>({
+    question: '',
+    snapshot: INITIAL,
+  });
+  const runnerRef = useRef<QueryRunner<Output<M>> | null>(null);
 
   useEffect(() => {
-    let wasOpen: boolean | null = null;
-    return client.onConnectionChange((state) => {
-      const open = state === 'open';
-      if (open && wasOpen === false) refetch();
-      wasOpen = open;
-    });
-  }, [client, refetch]);
+    const watch = watchQuery(
+      client,
+      method,
+      JSON.parse(inputKey) as Input<M>,
+      (snapshot) => setState({ question, snapshot }),
+      {
+        refetchOn: eventsKey ? (eventsKey.split(',') as EventName[]) : [],
+        throttleMs,
+      },
+    );
+    runnerRef.current = watch.runner;
+    return () => {
+      watch.dispose();
+      if (runnerRef.current === watch.runner) runnerRef.current = null;
+    };
+  }, [client, method, inputKey, question, eventsKey, throttleMs]);
 
-  // A method or input change drops the old data: it answered a different question.
-  const sameQuestion = settled.request.startsWith(`${method} ${inputKey} #`);
+  const refetch = useCallback(() => runnerRef.current?.refetch(), []);
+
+  // A method or input change drops the old data at once: it answered a different question.
+  const snapshot = state.question === question ? state.snapshot : INITIAL;
   return {
-    data: sameQuestion ? settled.data : undefined,
-    error: sameQuestion ? settled.error : null,
-    loading: settled.request !== request,
-    updatedAt: sameQuestion ? settled.updatedAt : null,
+    data: snapshot.data,
+    error: snapshot.error,
+    loading: snapshot.loading,
+    updatedAt: snapshot.updatedAt,
     refetch,
   };
 }

@@ -7,7 +7,10 @@ import { Icon } from '../components/Icon';
 import { Panel, Stat } from '../components/Panel';
 import { RiskScale } from '../components/RiskLegend';
 import { View } from '../components/View';
-import { formatDuration, formatTimestamp } from '../format';
+import { AHEAD_THRESHOLD_MS, fleetNow, formatRate, roundRate } from '../fleet-clock';
+import { formatClock, formatDuration, formatTimestamp } from '../format';
+import { readingOf, useFleetClock, type FleetClock } from '../hooks/use-fleet-clock';
+import { useNow } from '../hooks/use-now';
 
 const RUNTIME_LABEL: Record<Health['runtime'], string> = {
   desktop: 'Desktop app (Electron)',
@@ -22,10 +25,12 @@ const SOURCE_KIND_LABEL: Record<FleetStatus['sources'][number]['kind'], string> 
 };
 
 export function OverviewView() {
-  // fleet.status has no event of its own yet; the 5 s heartbeat is a cheap, steady refresh.
-  const fleet = useQuery('fleet.status', {}, { refetchOn: 'health.updated' });
+  // fleet.updated follows every batch of samples. The heartbeat stays as a slow second trigger:
+  // a source that stops or starts failing sends no samples, and its state must still show.
+  const fleet = useQuery('fleet.status', {}, { refetchOn: ['fleet.updated', 'health.updated'] });
   const healthQuery = useQuery('system.health', {});
   const connection = useConnection();
+  const clock = useFleetClock(readingOf(fleet.data?.fleetTime, fleet.updatedAt));
   const health = connection.health ?? healthQuery.data;
   const uptime = connection.uptimeSeconds ?? health?.uptimeSeconds ?? null;
   const status = fleet.data;
@@ -36,6 +41,7 @@ export function OverviewView() {
       id="overview"
       title="Fleet overview"
       subtitle="Which servers are heading for trouble in the next 8 hours, at a glance."
+      actions={<FleetClockChip clock={clock} />}
     >
       {fleet.error && (
         <ErrorPanel title="Could not load the fleet status" error={fleet.error} onRetry={fleet.refetch} />
@@ -86,9 +92,10 @@ export function OverviewView() {
         <div className="notice" data-testid="overview-empty-fleet">
           <Icon name="info" />
           <p>
-            <strong>The fleet is empty.</strong> No metric source is attached, so there are no servers, no samples and
-            no predictions yet. Sources — the fleet simulator, metric files (CSV, Parquet, Arrow) and Prometheus —
-            arrive in the next releases; this page fills in as soon as one reports.
+            <strong>The fleet is empty.</strong> No server has reported yet, so there are no samples and no predictions.{' '}
+            <code>npm run serve</code> starts a simulated fleet of 20 servers by default (<code>--servers N</code> for
+            another size, <code>--speed X</code> to run its clock faster); <code>--no-simulator</code> runs without one,
+            for imported metric files and real sources. This page fills in as soon as a source reports.
           </p>
         </div>
       )}
@@ -99,24 +106,34 @@ export function OverviewView() {
             <p className="muted">{fleet.error ? 'Unavailable.' : 'Loading…'}</p>
           ) : status.sources.length === 0 ? (
             <p className="muted">
-              No sources attached. When one is, it is listed here with its state (running, stopped or failing).
+              No sources attached. When one is, it is listed here with its state (starting, running, stopped or failing)
+              and what it is doing.
             </p>
           ) : (
             <table className="table">
               <thead>
                 <tr>
                   <th scope="col">Source</th>
-                  <th scope="col">Kind</th>
                   <th scope="col">State</th>
+                  <th scope="col">Detail</th>
                 </tr>
               </thead>
               <tbody>
                 {status.sources.map((source) => (
                   <tr key={source.id}>
-                    <td className="mono">{source.id}</td>
-                    <td>{SOURCE_KIND_LABEL[source.kind]}</td>
                     <td>
-                      <span className={`pill pill-${source.state}`}>{source.state}</span>
+                      <div className="source-name">
+                        <span className="mono">{source.id}</span>
+                        <span className="source-kind">{SOURCE_KIND_LABEL[source.kind]}</span>
+                      </div>
+                    </td>
+                    <td>
+                      <span className={`pill pill-${source.state}`} data-testid={`source-state-${source.id}`}>
+                        {source.state}
+                      </span>
+                    </td>
+                    <td className="source-detail" data-testid={`source-detail-${source.id}`}>
+                      {source.detail}
                     </td>
                   </tr>
                 ))}
@@ -191,5 +208,34 @@ export function OverviewView() {
         </p>
       </Panel>
     </View>
+  );
+}
+
+/**
+ * "Fleet clock 14:35 · 60×" when the fleet runs ahead of real time (an accelerated simulator):
+ * the figures on this page are in fleet time, and that should not surprise anyone.
+ */
+function FleetClockChip({ clock }: { clock: FleetClock }) {
+  const now = useNow(1000);
+  if (!clock.reading) return null;
+  const fleetMs = fleetNow(clock.reading, clock.rate, now);
+  const ahead = fleetMs - now;
+  if (ahead < AHEAD_THRESHOLD_MS && (clock.rate === null || roundRate(clock.rate) <= 1)) return null;
+  return (
+    <span
+      className="fleet-clock"
+      data-testid="overview-fleet-clock"
+      title={`The fleet's clock is ${formatDuration(Math.max(0, ahead) / 1000)} ahead of this computer's${
+        clock.rate === null ? '' : ` and runs about ${formatRate(clock.rate)} real time`
+      }: the simulator is accelerated (--speed). Ages and times on these pages are fleet time.`}
+    >
+      <Icon name="info" size={14} />
+      <span>
+        Fleet clock <strong>{formatClock(fleetMs, now)}</strong>
+      </span>
+      {clock.rate !== null && roundRate(clock.rate) > 1 && (
+        <span className="fleet-clock-rate">{formatRate(clock.rate)}</span>
+      )}
+    </span>
   );
 }
