@@ -20,10 +20,15 @@ const nodeBuiltins = (message) => ({
   regex: `^(node:.*|${builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.replace('/', '\\/')).join('|')})$`,
   message,
 });
-const layer = (files, patterns) => ({
+const layer = (files, patterns, ignores = []) => ({
   files,
+  ignores,
   rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
 });
+// One module owns onnxruntime-node (one session, input checks, provider fallback).
+const INFER = 'src/main/core/model/infer/**';
+const onnxOnlyInInfer = () =>
+  deny(['onnxruntime-node', 'onnxruntime-*'], 'only src/main/core/model/infer imports onnxruntime: it owns the session and the provider fallback.');
 const deny = (group, message) => ({ group, message });
 
 export default tseslint.config(
@@ -74,18 +79,27 @@ export default tseslint.config(
     deny(['electron', 'react', 'react-dom', 'echarts', 'fastify', '@fastify/*', 'ws', 'better-sqlite3', 'onnxruntime-node'], 'src/shared is pure TypeScript: no platform packages.'),
     deny(['**/main/**', '**/renderer/**', '**/preload/**', '../main/*', '../renderer/*', '../preload/*'], 'src/shared imports only itself.'),
   ]),
-  layer(['src/main/core/**'], [
-    deny(['electron'], 'core never imports electron: it runs in the headless daemon too.'),
-    deny(['**/desktop/**', '**/daemon/**', '**/cli/**', '../desktop/*', '../daemon/*', '../cli/*', '../../desktop/*', '../../daemon/*', '../../cli/*'], 'core never imports desktop, daemon or cli.'),
-    deny(['**/renderer/**', '**/preload/**'], 'core never imports renderer or preload.'),
-  ]),
+  ...[false, true].map((isInfer) =>
+    layer(
+      isInfer ? [INFER] : ['src/main/core/**'],
+      [
+        deny(['electron'], 'core never imports electron: it runs in the headless daemon too.'),
+        deny(['**/desktop/**', '**/daemon/**', '**/cli/**', '../desktop/*', '../daemon/*', '../cli/*', '../../desktop/*', '../../daemon/*', '../../cli/*'], 'core never imports desktop, daemon or cli.'),
+        deny(['**/renderer/**', '**/preload/**'], 'core never imports renderer or preload.'),
+        ...(isInfer ? [] : [onnxOnlyInInfer()]),
+      ],
+      isInfer ? [] : [INFER],
+    ),
+  ),
   layer(['src/main/daemon/**', 'src/main/cli/**'], [
     deny(['electron'], 'the daemon and the CLI run on plain Node: no electron.'),
     deny(['**/desktop/**', '../desktop/*'], 'the daemon and the CLI never import desktop.'),
+    onnxOnlyInInfer(),
     deny(['**/renderer/**', '**/preload/**'], 'the main process never imports renderer or preload code.'),
   ]),
   layer(['src/main/desktop/**'], [
     deny(['**/daemon/**', '**/cli/**', '../daemon/*', '../cli/*'], 'desktop does not import daemon or cli.'),
+    onnxOnlyInInfer(),
     deny(['**/renderer/**', '**/preload/**'], 'the main process never imports renderer or preload code.'),
   ]),
   layer(['src/preload/**'], [

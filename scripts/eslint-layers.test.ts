@@ -39,6 +39,11 @@ const forbidden: [file: string, source: string][] = [
   ['src/renderer/src/probe.ts', "import 'node:os';"],
   ['src/renderer/src/probe.ts', "import '../../main/core/app';"],
   ['src/renderer/src/views/probe.tsx', "import '../../../preload/index';"],
+  ['src/main/core/fleet/probe.ts', "import 'onnxruntime-node';"],
+  ['src/main/core/model/tft/probe.ts', "import 'onnxruntime-node';"],
+  ['src/main/daemon/probe.ts', "import 'onnxruntime-node';"],
+  ['src/main/desktop/probe.ts', "import 'onnxruntime-node';"],
+  ['src/main/core/model/infer/probe.ts', "import 'electron';"],
 ];
 
 const allowed: [file: string, source: string][] = [
@@ -47,6 +52,7 @@ const allowed: [file: string, source: string][] = [
   ['src/main/core/probe.ts', "import 'node:fs'; import '@shared/contract';"],
   ['src/main/daemon/probe.ts', "import '../core/app'; import 'fastify';"],
   ['src/main/desktop/probe.ts', "import 'electron'; import '../core/app';"],
+  ['src/main/core/model/infer/probe.ts', "import 'onnxruntime-node'; import 'node:os';"],
   ['src/preload/probe.ts', "import 'electron'; import '@shared/contract/ipc';"],
   ['src/renderer/src/probe.ts', "import '@shared/contract'; import 'react'; import './events';"],
 ];
