@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '../core/util/logger';
+import { serialiseFields, type Logger } from '../core/util/logger';
 
 export interface FileLogger extends Logger {
   readonly filePath: string;
@@ -29,7 +29,7 @@ export function createFileLogger(dir: string): FileLogger {
   }
 
   const write = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void => {
-    const line = `${JSON.stringify({ time: new Date().toISOString(), level, message, ...serialise(fields) })}\n`;
+    const line = `${JSON.stringify({ time: new Date().toISOString(), level, message, ...serialiseFields(fields) })}\n`;
     if (stream) stream.write(line);
     else process.stderr.write(line);
   };
@@ -47,14 +47,4 @@ export function createFileLogger(dir: string): FileLogger {
         current.end(() => resolve());
       }),
   };
-}
-
-/** Errors lose their message and stack through JSON.stringify; keep them. */
-function serialise(fields?: Record<string, unknown>): Record<string, unknown> | undefined {
-  if (!fields) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
-  }
-  return out;
 }

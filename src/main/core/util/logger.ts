@@ -10,7 +10,7 @@ export function createStderrLogger(minLevel: 'info' | 'warn' | 'error' = 'info')
   const levels = { info: 0, warn: 1, error: 2 } as const;
   const write = (level: keyof typeof levels, message: string, fields?: Record<string, unknown>): void => {
     if (levels[level] < levels[minLevel]) return;
-    const record = { time: new Date().toISOString(), level, message, ...serialise(fields) };
+    const record = { time: new Date().toISOString(), level, message, ...serialiseFields(fields) };
     process.stderr.write(`${JSON.stringify(record)}\n`);
   };
   return {
@@ -21,7 +21,7 @@ export function createStderrLogger(minLevel: 'info' | 'warn' | 'error' = 'info')
 }
 
 /** Errors lose their message and stack through JSON.stringify; keep them. */
-function serialise(fields?: Record<string, unknown>): Record<string, unknown> | undefined {
+export function serialiseFields(fields?: Record<string, unknown>): Record<string, unknown> | undefined {
   if (!fields) return undefined;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
