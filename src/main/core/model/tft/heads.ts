@@ -1,0 +1,55 @@
+import type { Ops } from '../ops';
+import { dense } from './dense';
+import { denseParams, type ParamSpec } from './params';
+
+/**
+ * Output heads on the decoder's final features (B, Td, H):
+ * - quantiles: one linear map per step to every (target, quantile) pair -> (B, Td, targets, Q);
+ * - risk: P(an incident begins within the horizon), from the features averaged over the horizon
+ *   through one ELU layer -> logit (B), probability sigmoid(logit) (B);
+ * - failure mode: softmax over FeatureSpec.failureModes from the same hidden layer -> (B, F).
+ * Risk and failure mode share their hidden layer: "something is coming" and "what" read the
+ * same evidence, and the failure mode only learns from positive windows (few).
+ */
+export interface HeadsArgs {
+  /** Feature width H. */
+  hidden: number;
+  /** Horizon steps Td. */
+  horizonSteps: number;
+  /** Forecast targets. */
+  targets: number;
+  /** Quantiles per target Q. */
+  quantiles: number;
+  /** Failure-mode classes F (index 0 = none). */
+  failureModes: number;
+}
+
+export function headsParams(name: string, args: HeadsArgs): ParamSpec[] {
+  return [
+    ...denseParams(`${name}.quantile`, args.hidden, args.targets * args.quantiles),
+    ...denseParams(`${name}.risk_hidden`, args.hidden, args.hidden),
+    ...denseParams(`${name}.risk`, args.hidden, 1),
+    ...denseParams(`${name}.failure`, args.hidden, args.failureModes),
+  ];
+}
+
+export interface HeadsOutput<T> {
+  /** (B, Td, targets, Q). */
+  quantiles: T;
+  /** (B): risk logit, and its probability. */
+  riskLogit: T;
+  risk: T;
+  /** (B, F): failure-mode logits, and their softmax. */
+  failureLogits: T;
+  failureMode: T;
+}
+
+/** features (B, Td, H) -> heads. */
+export function outputHeads<T>(ops: Ops<T>, name: string, args: HeadsArgs, features: T): HeadsOutput<T> {
+  const quantiles = ops.reshape(dense(ops, `${name}.quantile`, features), [-1, args.horizonSteps, args.targets, args.quantiles]);
+  const pooled = ops.mean(features, 1, false); // (B, H)
+  const hiddenRisk = ops.elu(dense(ops, `${name}.risk_hidden`, pooled));
+  const riskLogit = ops.reshape(dense(ops, `${name}.risk`, hiddenRisk), [-1]);
+  const failureLogits = dense(ops, `${name}.failure`, hiddenRisk);
+  return { quantiles, riskLogit, risk: ops.sigmoid(riskLogit), failureLogits, failureMode: ops.softmax(failureLogits, 1) };
+}

@@ -1,0 +1,159 @@
+import type { Ops } from '../ops';
+import { attentionParams, interpretableAttention } from './attention';
+import { STATIC_VARIABLES, decoderVariables, encoderChannelVariables, encoderVariables, type TftConfig } from './config';
+import { sliceTime } from './dense';
+import { gateAddNorm, gateAddNormParams, grn, grnParams } from './grn';
+import { headsParams, outputHeads } from './heads';
+import { staticEmbedding, staticEmbeddingParams } from './input-embedding';
+import { genericLstmScan, lstmEncoderDecoder, lstmParams, type LstmScan } from './lstm';
+import { assertUniqueNames, type ParamSpec } from './params';
+import { staticContextParams, staticContexts } from './static-context';
+import { variableSelection, vsnParams, type VsnArgs } from './variable-selection';
+
+/**
+ * The Temporal Fusion Transformer forward pass, written once against `Ops<T>` (TF.js for
+ * training, the ONNX recorder for export). Lim et al. 2019 (arXiv 1912.09363), following
+ * pytorch-forecasting's TemporalFusionTransformer where the paper leaves a choice open.
+ *
+ *   static (profile, server bucket) -> static VSN -> 4 static contexts
+ *   encoder (observed + masks + known, Te steps) -> encoder VSN (selection context)
+ *   decoder (known, Td steps)                      -> decoder VSN (selection context)
+ *   -> LSTM encoder-decoder (initial state from the contexts)
+ *   -> gate + add & norm (skip: the selected inputs)
+ *   -> static enrichment GRN (enrichment context)
+ *   -> interpretable multi-head attention (decoder queries, causal)
+ *   -> gate + add & norm -> position-wise GRN -> gate + add & norm (skip: the LSTM block)
+ *   -> quantile, risk and failure-mode heads
+ */
+
+/** Model inputs. Te = contextSteps, Td = horizonSteps, C observed channels, K known channels. */
+export interface TftInputs<T> {
+  /** (B, Te, C), scaled; 0 where missing. */
+  observed: T;
+  /** (B, Te, C): 1 where the channel reported in that step. */
+  observedMask: T;
+  /** (B, Te + Td, K): calendar features, known for the future too. */
+  known: T;
+  /** (B) int32: profile index. */
+  profile: T;
+  /** (B) int32: server hash bucket, 0 = unknown server. */
+  serverBucket: T;
+}
+
+/** Model outputs, predictions and interpretation. */
+export interface TftOutputs<T> {
+  /** (B, Td, targets, Q): forecast quantiles per horizon step and target (scaled units). */
+  quantiles: T;
+  /** (B): logit and probability of an incident beginning within the horizon. */
+  riskLogit: T;
+  risk: T;
+  /** (B, F): failure-mode logits and probabilities (class 0 = none). */
+  failureLogits: T;
+  failureMode: T;
+  /** (B, 2): static variable importance [profile, server]. */
+  staticWeights: T;
+  /** (B, Te, G + K): encoder variable importance per step [observed groups..., known...] (tftVariableNames). */
+  encoderWeights: T;
+  /** (B, Td, K): decoder variable importance per step. */
+  decoderWeights: T;
+  /** (B, Td, Te + Td): attention of each horizon step over all steps, averaged over heads. */
+  attention: T;
+}
+
+/** Optional faster implementations of parts of the forward (same function, e.g. a fused LSTM). */
+export interface TftKernels<T> {
+  lstmScan?: LstmScan<T>;
+}
+
+function vsnArgs(c: TftConfig, variables: number, contextSize: number, input: 'embedded' | 'real'): VsnArgs {
+  return { variables, variableHidden: c.variableHidden, hidden: c.hidden, contextSize, variableGrn: c.variableGrn, input, epsilon: c.layerNormEpsilon };
+}
+
+const staticVsnArgs = (c: TftConfig): VsnArgs => vsnArgs(c, STATIC_VARIABLES, 0, 'embedded');
+const encoderVsnArgs = (c: TftConfig): VsnArgs => ({
+  ...vsnArgs(c, encoderVariables(c), c.hidden, 'real'),
+  channels: c.observedChannels + c.knownChannels,
+  maskedChannels: c.observedChannels,
+  channelVariable: encoderChannelVariables(c),
+});
+const decoderVsnArgs = (c: TftConfig): VsnArgs => vsnArgs(c, decoderVariables(c), c.hidden, 'real');
+
+/** Every weight of the model: name, shape, initialisation. */
+export function tftParams(c: TftConfig): ParamSpec[] {
+  const h = c.hidden;
+  const specs: ParamSpec[] = [
+    ...staticEmbeddingParams('static_embedding', { profiles: c.profiles, serverBuckets: c.serverBuckets, width: c.variableHidden }),
+    ...vsnParams('static_vsn', staticVsnArgs(c)),
+    ...staticContextParams('static_context', { hidden: h }),
+    ...vsnParams('encoder_vsn', encoderVsnArgs(c)),
+    ...vsnParams('decoder_vsn', decoderVsnArgs(c)),
+    ...lstmParams('lstm', { inputSize: h, hidden: h }),
+    ...gateAddNormParams('post_lstm', { inputSize: h, outputSize: h }),
+    ...grnParams('enrichment', { inputSize: h, hiddenSize: h, outputSize: h, contextSize: h }),
+    ...attentionParams('attention', { hidden: h, heads: c.heads }),
+    ...gateAddNormParams('post_attention', { inputSize: h, outputSize: h }),
+    ...grnParams('positionwise', { inputSize: h, hiddenSize: h, outputSize: h }),
+    ...gateAddNormParams('pre_output', { inputSize: h, outputSize: h }),
+    ...headsParams('heads', { hidden: h, horizonSteps: c.horizonSteps, targets: c.targets, quantiles: c.quantiles.length, failureModes: c.failureModes }),
+  ];
+  assertUniqueNames(specs);
+  return specs;
+}
+
+/** The forward pass. Shapes: see TftInputs and TftOutputs. */
+export function tftForward<T>(ops: Ops<T>, c: TftConfig, inputs: TftInputs<T>, kernels: TftKernels<T> = {}): TftOutputs<T> {
+  const h = c.hidden;
+  const te = c.contextSteps;
+  const td = c.horizonSteps;
+  const eps = c.layerNormEpsilon;
+  checkInputs(ops, c, inputs);
+
+  // Static: two categorical variables -> one static embedding (B, H) -> four contexts.
+  const se = staticEmbedding(ops, 'static_embedding', { profiles: c.profiles, serverBuckets: c.serverBuckets, width: c.variableHidden }, inputs.profile, inputs.serverBucket);
+  const staticSel = variableSelection(ops, 'static_vsn', staticVsnArgs(c), { embeddings: se }); // (B, 1, H), (B, 1, 2)
+  const staticVec = ops.reshape(staticSel.output, [-1, h]);
+  const ctx = staticContexts(ops, 'static_context', { hidden: h, epsilon: eps }, staticVec);
+
+  // Time-varying inputs, selected under the static selection context.
+  const knownEncoder = sliceTime(ops, inputs.known, 0, te); // (B, Te, K)
+  const knownDecoder = sliceTime(ops, inputs.known, te, td); // (B, Td, K)
+  const encoderValues = ops.concat([inputs.observed, knownEncoder], 2); // (B, Te, C+K)
+  const encoderSel = variableSelection(ops, 'encoder_vsn', encoderVsnArgs(c), { values: encoderValues, masks: inputs.observedMask }, ctx.selection); // (B, Te, H)
+  const decoderSel = variableSelection(ops, 'decoder_vsn', decoderVsnArgs(c), { values: knownDecoder }, ctx.selection); // (B, Td, H)
+
+  // Sequence: LSTM encoder-decoder, then gated skip back to the selected inputs.
+  const lstmOut = lstmEncoderDecoder(ops, 'lstm', { inputSize: h, hidden: h }, encoderSel.output, decoderSel.output, ctx.stateH, ctx.stateC, kernels.lstmScan ?? genericLstmScan(ops)); // (B, T, H)
+  const selected = ops.concat([encoderSel.output, decoderSel.output], 1); // (B, T, H)
+  const temporal = gateAddNorm(ops, 'post_lstm', { inputSize: h, outputSize: h, epsilon: eps }, lstmOut, selected); // (B, T, H)
+
+  // Static enrichment, then attention from the horizon steps over everything before them.
+  const enriched = grn(ops, 'enrichment', { inputSize: h, hiddenSize: h, outputSize: h, contextSize: h, epsilon: eps }, temporal, ctx.enrichment); // (B, T, H)
+  const att = interpretableAttention(ops, 'attention', { hidden: h, heads: c.heads }, enriched, te); // (B, Td, H), (B, Td, T)
+  const attended = gateAddNorm(ops, 'post_attention', { inputSize: h, outputSize: h, epsilon: eps }, att.output, sliceTime(ops, enriched, te, td));
+  const ff = grn(ops, 'positionwise', { inputSize: h, hiddenSize: h, outputSize: h, epsilon: eps }, attended);
+  const features = gateAddNorm(ops, 'pre_output', { inputSize: h, outputSize: h, epsilon: eps }, ff, sliceTime(ops, temporal, te, td)); // (B, Td, H)
+
+  const heads = outputHeads(ops, 'heads', { hidden: h, horizonSteps: td, targets: c.targets, quantiles: c.quantiles.length, failureModes: c.failureModes }, features);
+  return {
+    ...heads,
+    staticWeights: ops.reshape(staticSel.weights, [-1, STATIC_VARIABLES]),
+    encoderWeights: encoderSel.weights,
+    decoderWeights: decoderSel.weights,
+    attention: att.weights,
+  };
+}
+
+function checkInputs<T>(ops: Ops<T>, c: TftConfig, x: TftInputs<T>): void {
+  const expect = (what: string, t: T, dims: number[]): void => {
+    const s = ops.shape(t);
+    // The batch (first axis) is free; -1 where the recorder leaves it dynamic.
+    if (s.length !== dims.length || dims.some((d, i) => i > 0 && s[i] !== d)) {
+      throw new Error(`TFT input ${what}: shape [${s.join(',')}], expected [B, ${dims.slice(1).join(', ')}]`);
+    }
+  };
+  expect('observed', x.observed, [0, c.contextSteps, c.observedChannels]);
+  expect('observedMask', x.observedMask, [0, c.contextSteps, c.observedChannels]);
+  expect('known', x.known, [0, c.contextSteps + c.horizonSteps, c.knownChannels]);
+  expect('profile', x.profile, [0]);
+  expect('serverBucket', x.serverBucket, [0]);
+}
