@@ -2,12 +2,14 @@ import { APP_INFO } from '../core/app-info';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { IMPORT_USAGE, importCommand } from './import';
 import { SERVE_USAGE, serveCommand } from './serve';
+import { TRAIN_USAGE, trainCommand } from './train';
 import { UsageError } from './usage-error';
 
 const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promise<void>; usage: string }> = {
   serve: { summary: 'run the API and the dashboard headless', run: serveCommand, usage: SERVE_USAGE },
   import: { summary: 'load Parquet, Arrow or CSV metric files into the store', run: importCommand, usage: IMPORT_USAGE },
   generate: { summary: 'generate a simulated fleet dataset (Parquet + mapping + metadata)', run: generateCommand, usage: GENERATE_USAGE },
+  train: { summary: 'train the TFT on a dataset folder and write a model folder', run: async (argv) => void (await trainCommand(argv)), usage: TRAIN_USAGE },
 };
 
 const USAGE = `${APP_INFO.name} ${APP_INFO.version}

@@ -1,0 +1,365 @@
+import * as tf from '@tensorflow/tfjs';
+import type { FeatureDataset, SplitName } from '../features/dataset';
+import type { FeatureSpec, WindowBatch } from '../features/feature-spec';
+import { backendInUse, selectBackend, type BackendInfo, type BackendOptions } from '../tft/backend';
+import { tftConfigFromSpec, type TftHyperParams } from '../tft/config';
+import { HostAdam } from '../tft/host-adam';
+import { tftLoss } from '../tft/loss';
+import { TftModel, disposeInputs } from '../tft/tft-tfjs';
+import { trainStep } from '../tft/train-step';
+import { seededRandom, type SerializedWeights } from '../tft/weight-store';
+
+/**
+ * The training loop: seeded mini-batches from a FeatureDataset, HostAdam, a validation loss
+ * after every epoch (the dataset's validation split: late time of the training servers and the
+ * held-out servers), early stopping that keeps the best epoch's weights, cancellation between
+ * steps. Runs on the thread that calls it (the worker-thread wrapper is not built yet); it
+ * yields to the event loop after every step, so a SIGINT handler or an AbortSignal fired from
+ * a timer gets to run.
+ *
+ * Time budget: on the 2-core dev machine training runs at ~160-280 windows/s on wasm (B = 64,
+ * batch materialisation included), so a full pass over the default fleet's ~19k training
+ * windows (20 servers x 30 days, 30-minute stride) would cost ~2 min an epoch and 20 epochs
+ * ~40 min. Each epoch therefore trains on a seeded
+ * random subset of `maxWindowsPerEpoch` windows (a different subset each epoch, so the run
+ * still sees most windows), and validates on a fixed seeded subset of `maxValidationWindows`
+ * (the same windows every epoch, so the losses compare). Defaults below.
+ */
+
+/** Defaults sized for 20 servers x 30 days in under 5 minutes on 2 cores (wasm, ~150 ms/step). */
+export const TRAIN_DEFAULTS = {
+  epochs: 20,
+  batchSize: 64,
+  seed: 42,
+  patience: 3,
+  /**
+   * 40 steps of 64: ~10 s an epoch at the ~260-280 windows/s the bundled CLI reaches here (wasm,
+   * 2 cores; ~160/s in the first epochs and under vitest), so 20 epochs stay under ~4 min.
+   */
+  maxWindowsPerEpoch: 2560,
+  /** Forward only: ~2 s an epoch. */
+  maxValidationWindows: 2048,
+  learningRate: 3e-3,
+  clipNorm: 1,
+  unknownServerRate: 0.1,
+  /** Cap of the positive-class weight (negatives / positives of the train split). */
+  maxPositiveWeight: 50,
+} as const;
+
+export class TrainingCancelled extends Error {
+  override readonly name = 'TrainingCancelled';
+  constructor(message = 'training cancelled') {
+    super(message);
+  }
+}
+
+export interface TrainProgress {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  /** 1-based step within the epoch, and steps in this epoch. */
+  step: number;
+  steps: number;
+  /** Mean total loss of the epoch's steps so far. */
+  trainLoss: number;
+  /** Validation loss of the previous epoch (absent before the first one completes). */
+  validationLoss?: number;
+  samplesPerSec: number;
+  etaSeconds: number;
+  /** TF.js backend name ('wasm', 'cpu', 'tensorflow'). */
+  backend: string;
+  /** 'train' during steps, 'validation' once the epoch's validation loss is in. */
+  phase: 'train' | 'validation';
+}
+
+export interface EpochRecord {
+  /** 1-based. */
+  epoch: number;
+  trainLoss: number;
+  /** Null when the dataset has no validation windows. */
+  validationLoss: number | null;
+  seconds: number;
+}
+
+export interface TrainTftOptions {
+  dataset: FeatureDataset;
+  /** Default: the dataset's spec. */
+  spec?: FeatureSpec;
+  /** Model hyper-parameters (DEFAULT_HYPER_PARAMS for what is not given). */
+  hyper?: Partial<TftHyperParams>;
+  epochs?: number;
+  batchSize?: number;
+  /** Seeds the weights, the window subsets and order, and the unknown-server augmentation. */
+  seed?: number;
+  /** Epochs without a validation improvement before stopping; 0 = never stop early. */
+  patience?: number;
+  /** An epoch's validation loss must beat the best by more than this to count. Default 0. */
+  minDelta?: number;
+  /** Training windows per epoch (a seeded random subset); Infinity = every window. */
+  maxWindowsPerEpoch?: number;
+  /** Validation windows (a fixed seeded subset); Infinity = every window. */
+  maxValidationWindows?: number;
+  /** Stop after this many steps in total (tests, smoke runs); the epoch in progress is still validated. */
+  maxSteps?: number;
+  learningRate?: number;
+  clipNorm?: number;
+  unknownServerRate?: number;
+  /** Positive-class weight of the risk loss; default negatives / positives of the train split, in [1, 50]. */
+  positiveWeight?: number;
+  /** Used only when no backend has been selected yet in this process. */
+  backend?: BackendOptions;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+export interface TrainTftResult {
+  /** Holds the best epoch's weights; the caller disposes it. */
+  model: TftModel;
+  history: EpochRecord[];
+  /** 1-based epoch whose weights the model holds; 0 when no epoch completed. */
+  bestEpoch: number;
+  backend: BackendInfo;
+  durationMs: number;
+  /** Training windows per second of training-step time (validation excluded). */
+  samplesPerSecond: number;
+  positiveWeight: number;
+  /** What was used, after defaults. */
+  settings: {
+    epochs: number;
+    batchSize: number;
+    seed: number;
+    patience: number;
+    maxWindowsPerEpoch: number;
+    maxValidationWindows: number;
+    learningRate: number;
+    clipNorm: number;
+    unknownServerRate: number;
+  };
+  /** Windows of the validation subset and the positives among them. */
+  validationWindows: number;
+  validationPositives: number;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function checkPositiveInt(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer, got ${n}`);
+}
+
+/** A seeded partial Fisher-Yates: `count` distinct indices of [0, n), in random order. */
+export function sampleIndices(n: number, count: number, random: () => number): Int32Array {
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const k = Math.min(n, count);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(random() * (n - i));
+    const tmp = all[i]!;
+    all[i] = all[j]!;
+    all[j] = tmp;
+  }
+  return all.slice(0, k);
+}
+
+/**
+ * Mean total loss (quantile + risk + failure, the training objective) of `model` over `rows` of
+ * a split, in batches, without gradients. Batches are weighted by their size.
+ */
+export function evaluateLoss(
+  model: TftModel,
+  dataset: FeatureDataset,
+  split: SplitName,
+  rows: Int32Array,
+  options: { batchSize?: number; positiveWeight?: number } = {},
+): number | null {
+  if (rows.length === 0) return null;
+  const size = options.batchSize ?? 64;
+  let sum = 0;
+  for (let start = 0; start < rows.length; start += size) {
+    const batch = dataset.materialize(split, rows.subarray(start, Math.min(rows.length, start + size)));
+    sum += batchLoss(model, batch, options.positiveWeight ?? 1) * batch.size;
+  }
+  return sum / rows.length;
+}
+
+function batchLoss(model: TftModel, batch: WindowBatch, positiveWeight: number): number {
+  const c = model.config;
+  const b = batch.size;
+  const inputs = model.inputsFromBatch(batch);
+  try {
+    let value = NaN;
+    tf.tidy(() => {
+      const targets = {
+        targets: tf.tensor3d(batch.targets, [b, c.horizonSteps, c.targets]),
+        targetMask: tf.tensor3d(batch.targetMask, [b, c.horizonSteps, c.targets]),
+        risk: tf.tensor1d(batch.risk),
+        failureMode: tf.tensor1d(batch.failureMode, 'int32'),
+      };
+      value = tftLoss(model.forward(inputs), targets, { quantiles: c.quantiles, positiveWeight }).total.dataSync()[0]!;
+    });
+    return value;
+  } finally {
+    disposeInputs(inputs);
+  }
+}
+
+/**
+ * Trains a TFT on `dataset`. Same options and seed on the same backend give the same history
+ * and weights. Throws TrainingCancelled when `signal` aborts (checked before every step and
+ * every validation batch); the model is then disposed and no tensor is left behind.
+ */
+export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult> {
+  const started = performance.now();
+  const { dataset } = options;
+  const spec = options.spec ?? dataset.spec;
+  const epochs = options.epochs ?? TRAIN_DEFAULTS.epochs;
+  const batchSize = options.batchSize ?? TRAIN_DEFAULTS.batchSize;
+  const seed = options.seed ?? TRAIN_DEFAULTS.seed;
+  const patience = options.patience ?? TRAIN_DEFAULTS.patience;
+  const minDelta = options.minDelta ?? 0;
+  const maxWindowsPerEpoch = options.maxWindowsPerEpoch ?? TRAIN_DEFAULTS.maxWindowsPerEpoch;
+  const maxValidationWindows = options.maxValidationWindows ?? TRAIN_DEFAULTS.maxValidationWindows;
+  const learningRate = options.learningRate ?? TRAIN_DEFAULTS.learningRate;
+  const clipNorm = options.clipNorm ?? TRAIN_DEFAULTS.clipNorm;
+  const unknownServerRate = options.unknownServerRate ?? TRAIN_DEFAULTS.unknownServerRate;
+  checkPositiveInt('epochs', epochs);
+  checkPositiveInt('batchSize', batchSize);
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(patience) || patience < 0) throw new Error(`patience must be a whole number, got ${patience}`);
+  if (!(maxWindowsPerEpoch >= 1)) throw new Error(`maxWindowsPerEpoch must be >= 1, got ${maxWindowsPerEpoch}`);
+  if (!(maxValidationWindows >= 0)) throw new Error(`maxValidationWindows must be >= 0, got ${maxValidationWindows}`);
+  if (options.maxSteps !== undefined) checkPositiveInt('maxSteps', options.maxSteps);
+  const signal = options.signal;
+  const cancelled = (): TrainingCancelled =>
+    new TrainingCancelled(typeof signal?.reason === 'string' ? signal.reason : 'training cancelled');
+  if (signal?.aborted) throw cancelled();
+
+  const train = dataset.split('train');
+  if (train.size === 0) throw new Error('the dataset has no training windows');
+  const trainPositives = dataset.stats.train.positives;
+  const positiveWeight =
+    options.positiveWeight ??
+    (trainPositives > 0 ? Math.min(TRAIN_DEFAULTS.maxPositiveWeight, Math.max(1, (train.size - trainPositives) / trainPositives)) : 1);
+
+  const backend = backendInUse() ?? (await selectBackend(options.backend));
+  const config = tftConfigFromSpec(spec, options.hyper);
+  const model = new TftModel(config, { seed });
+  try {
+    const optimizer = new HostAdam({ learningRate, clipNorm });
+    const augmentation = seededRandom((seed * 0x9e3779b1 + 0x5eed) >>> 0);
+    const validationIndex = dataset.split('validation');
+    const validationRows = sampleIndices(validationIndex.size, maxValidationWindows, seededRandom((seed ^ 0x7a11d) >>> 0)).sort();
+    let validationPositives = 0;
+    for (const r of validationRows) validationPositives += validationIndex.risk[r]!;
+
+    const perEpoch = Math.min(train.size, maxWindowsPerEpoch);
+    const stepsPerEpoch = Math.ceil(perEpoch / batchSize);
+    const plannedSteps = Math.min(epochs * stepsPerEpoch, options.maxSteps ?? Infinity);
+    const validationBatches = Math.ceil(validationRows.length / batchSize);
+    const history: EpochRecord[] = [];
+    let best: { epoch: number; loss: number; weights: SerializedWeights } | null = null;
+    let sinceBest = 0;
+    let stepsDone = 0;
+    let samplesDone = 0;
+    let stepMs = 0;
+    let validationMs = 0;
+    let lastValidation: number | undefined;
+
+    const eta = (): number => {
+      const perStep = stepsDone > 0 ? stepMs / stepsDone : 0;
+      const epochsLeft = Math.ceil((plannedSteps - stepsDone) / stepsPerEpoch);
+      const perValidation = history.length > 0 ? validationMs / history.length : (perStep * validationBatches) / 3;
+      return ((plannedSteps - stepsDone) * perStep + epochsLeft * perValidation) / 1000;
+    };
+
+    for (let epoch = 1; epoch <= epochs && stepsDone < plannedSteps; epoch++) {
+      const epochStart = performance.now();
+      // A seeded shuffle of all training windows; the first `perEpoch` of it are this epoch's.
+      const order = dataset.epochOrder('train', { seed: `${seed}`, epoch }).subarray(0, perEpoch);
+      let lossSum = 0;
+      let lossCount = 0;
+      let step = 0;
+      for (let start = 0; start < order.length && stepsDone < plannedSteps; start += batchSize) {
+        if (signal?.aborted) throw cancelled();
+        const t0 = performance.now();
+        const batch = dataset.materialize('train', order.subarray(start, Math.min(order.length, start + batchSize)));
+        const losses = trainStep(model, batch, optimizer, { positiveWeight, unknownServerRate, random: augmentation });
+        stepMs += performance.now() - t0;
+        step++;
+        stepsDone++;
+        samplesDone += batch.size;
+        lossSum += losses.total * batch.size;
+        lossCount += batch.size;
+        options.onProgress?.({
+          epoch,
+          epochs,
+          step,
+          steps: stepsPerEpoch,
+          trainLoss: lossSum / lossCount,
+          ...(lastValidation === undefined ? {} : { validationLoss: lastValidation }),
+          samplesPerSec: stepMs > 0 ? samplesDone / (stepMs / 1000) : 0,
+          etaSeconds: eta(),
+          backend: backend.tfName,
+          phase: 'train',
+        });
+        await yieldToEventLoop();
+      }
+      if (!Number.isFinite(lossSum)) throw new Error(`training diverged in epoch ${epoch} (loss ${lossSum / lossCount})`);
+
+      const v0 = performance.now();
+      let validationLoss: number | null = null;
+      if (validationRows.length > 0) {
+        let sum = 0;
+        for (let start = 0; start < validationRows.length; start += batchSize) {
+          if (signal?.aborted) throw cancelled();
+          const rows = validationRows.subarray(start, Math.min(validationRows.length, start + batchSize));
+          sum += batchLoss(model, dataset.materialize('validation', rows), positiveWeight) * rows.length;
+          await yieldToEventLoop();
+        }
+        validationLoss = sum / validationRows.length;
+      }
+      validationMs += performance.now() - v0;
+      const trainLoss = lossSum / lossCount;
+      history.push({ epoch, trainLoss, validationLoss, seconds: (performance.now() - epochStart) / 1000 });
+      lastValidation = validationLoss ?? undefined;
+      options.onProgress?.({
+        epoch,
+        epochs,
+        step,
+        steps: stepsPerEpoch,
+        trainLoss,
+        ...(validationLoss === null ? {} : { validationLoss }),
+        samplesPerSec: stepMs > 0 ? samplesDone / (stepMs / 1000) : 0,
+        etaSeconds: eta(),
+        backend: backend.tfName,
+        phase: 'validation',
+      });
+
+      // Without validation windows the train loss is what is watched.
+      const monitored = validationLoss ?? trainLoss;
+      if (best === null || monitored < best.loss - minDelta) {
+        best = { epoch, loss: monitored, weights: model.serialize() };
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+        if (patience > 0 && sinceBest >= patience) break;
+      }
+    }
+
+    if (best && best.epoch !== history.length) model.load(best.weights);
+    return {
+      model,
+      history,
+      bestEpoch: best?.epoch ?? 0,
+      backend,
+      durationMs: performance.now() - started,
+      samplesPerSecond: stepMs > 0 ? samplesDone / (stepMs / 1000) : 0,
+      positiveWeight,
+      settings: { epochs, batchSize, seed, patience, maxWindowsPerEpoch, maxValidationWindows, learningRate, clipNorm, unknownServerRate },
+      validationWindows: validationRows.length,
+      validationPositives,
+    };
+  } catch (error) {
+    // trainStep and batchLoss release their own tensors, even when they throw: the weights are all that is left.
+    model.dispose();
+    throw error;
+  }
+}
