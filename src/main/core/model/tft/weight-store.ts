@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { assertUniqueNames, type ParamInit, type ParamSpec } from './params';
+import { seededRandom } from '../../util/seeded-random';
+
+export { seededRandom };
 
 let storeCounter = 0;
 
@@ -126,17 +129,6 @@ function hash32(s: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: small, fast, and the same on every platform (Math.random is neither seedable nor portable). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function initialValues(spec: ParamSpec, seed: number): Float32Array {
   const size = spec.shape.reduce((a, b) => a * b, 1);

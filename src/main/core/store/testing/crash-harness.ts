@@ -3,6 +3,7 @@ import { STEP_MS } from '@shared/contract';
 import { columnsToRows } from '../../metrics/columns';
 import { openStore } from '../metrics-store';
 import { CRASH_BATCH_ROWS, CRASH_STEPS, CRASH_T0, batchOfTimestamp, crashBatch } from './crash-batches';
+import { seededRandom } from '../../util/seeded-random';
 
 export interface CrashHarnessOptions {
   /** The bundled crash-writer module (bundleForNode). */
@@ -31,17 +32,6 @@ export interface CrashHarnessReport {
   integrity: string[];
 }
 
-/** mulberry32: tiny, seedable, good enough to spread kill times. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ChildRun {
   acked: number[];
@@ -110,7 +100,7 @@ function runChildUntilKilled(
  * acknowledged batch is there with exactly its values, and no batch is partially stored.
  */
 export async function runCrashHarness(options: CrashHarnessOptions): Promise<CrashHarnessReport> {
-  const rand = random(options.seed ?? 1);
+  const rand = seededRandom(options.seed ?? 1);
   const maxDelay = options.maxKillDelayMs ?? 200;
   const report: CrashHarnessReport = {
     kills: 0,

@@ -1,14 +1,5 @@
-/** Seeded pseudo-random numbers for tests and benchmarks (mulberry32): reproducible inputs and weights. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded pseudo-random numbers for tests and benchmarks: reproducible inputs and weights. */
+export { seededRandom as rng } from '../../../util/seeded-random';
 
 /** `n` floats uniform in [lo, hi). */
 export function uniform(random: () => number, n: number, lo = -1, hi = 1): Float32Array {
