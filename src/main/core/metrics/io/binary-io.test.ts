@@ -8,6 +8,7 @@ import { CONTRACT_METADATA_KEY, arrowIPCToSamples, arrowTableToSamples, columnsT
 import { FileFormatError } from './file-format-error';
 import { columnsToParquet, parquetToSamples } from './parquet-io';
 import { fixtureColumns, sameSamples } from './sample-fixtures';
+import { arbitrarySampleColumns } from './testing/arbitrary-samples';
 
 /** A NaN whose payload is not the canonical one: what a C producer may hand over. */
 function payloadNaN(payload: number): number {
@@ -244,32 +245,13 @@ describe('Parquet', () => {
   });
 });
 
-/** Small batches of valid samples with every kind of value, grid timestamps unique per server. */
+/** Small batches of valid samples with every kind of value, NaN payloads included. */
 function arbitraryColumns(): fc.Arbitrary<SampleColumns> {
-  const value = fc.oneof(
-    { weight: 6, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
-    { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0) },
-    { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xfffff }).map(payloadNaN) },
+  return arbitrarySampleColumns(
+    fc.oneof(
+      { weight: 6, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
+      { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xfffff }).map(payloadNaN) },
+    ),
   );
-  const row = fc.record({
-    server: fc.constantFrom('a1', 'db-2', 'web.3', 'x:4'),
-    step: fc.integer({ min: 0, max: 50 }),
-    state: fc.constantFrom(null, 'healthy', 'offline', 'critical_issue'),
-    metrics: fc.array(fc.option(value, { nil: null, freq: 3 }), { minLength: METRIC_NAMES.length, maxLength: METRIC_NAMES.length }),
-  });
-  return fc.uniqueArray(row, { maxLength: 40, selector: (r) => `${r.server}@${r.step}` }).map((rows) => {
-    const columns = allocateColumns(rows.length);
-    rows.forEach((r, i) => {
-      columns.server[i] = r.server;
-      columns.timestamp[i] = Date.UTC(2024, 0, 1) + r.step * STEP_MS;
-      columns.state[i] = r.state;
-      METRIC_NAMES.forEach((name, k) => {
-        const v = r.metrics[k];
-        if (v === null || v === undefined) return;
-        columns.metrics[name].values[i] = v;
-        columns.metrics[name].present[i] = 1;
-      });
-    });
-    return columns;
-  });
 }

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { METRIC_NAMES, STEP_MS, type MetricName } from '@shared/contract';
+import type { MetricName } from '@shared/contract';
 import type { SampleColumns } from '@shared/domain';
-import { allocateColumns } from '../columns';
 import { CsvSamplesParser, parseCsvSamples, readCsvSamples, type CsvParseOptions } from './csv-import';
 import { CsvTokenizer } from './csv-tokenizer';
 import { formatCsv, formatMetricValue, quoteCsvField } from './csv-write';
 import { FileFormatError } from './file-format-error';
 import { parseMetricValue } from './samples-check';
 import { fixtureColumns, sameSamples } from './sample-fixtures';
+import { arbitrarySampleColumns } from './testing/arbitrary-samples';
 
 const dir = mkdtempSync(join(tmpdir(), 'csv-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,33 +85,15 @@ describe('CSV tokenizer', () => {
   });
 });
 
-/** Valid samples, grid timestamps unique per server, every kind of value. */
+/** Valid samples with every kind of value CSV can spell (a NaN's payload it cannot). */
 function arbitrarySamples(): fc.Arbitrary<SampleColumns> {
-  const value = fc.oneof(
-    { weight: 8, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
-    { weight: 2, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1e-300, 5e-324) },
+  return arbitrarySampleColumns(
+    fc.oneof(
+      { weight: 8, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
+      { weight: 2, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1e-300, 5e-324) },
+    ),
+    30,
   );
-  const row = fc.record({
-    server: fc.constantFrom('ppml0001', 'db-2', 'web.3', 'host:9100'),
-    step: fc.integer({ min: 0, max: 1000 }),
-    state: fc.constantFrom(null, 'healthy', 'maintenance', 'offline'),
-    metrics: fc.array(fc.option(value, { nil: null, freq: 3 }), { minLength: METRIC_NAMES.length, maxLength: METRIC_NAMES.length }),
-  });
-  return fc.uniqueArray(row, { maxLength: 30, selector: (r) => `${r.server}@${r.step}` }).map((rows) => {
-    const columns = allocateColumns(rows.length);
-    rows.forEach((r, i) => {
-      columns.server[i] = r.server;
-      columns.timestamp[i] = Date.UTC(2023, 11, 31) + r.step * STEP_MS;
-      columns.state[i] = r.state;
-      METRIC_NAMES.forEach((name, k) => {
-        const v = r.metrics[k];
-        if (v === null || v === undefined) return;
-        columns.metrics[name].values[i] = v;
-        columns.metrics[name].present[i] = 1;
-      });
-    });
-    return columns;
-  });
 }
 
 describe('CSV samples', () => {
