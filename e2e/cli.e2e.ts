@@ -53,6 +53,12 @@ describe('the serve command', () => {
   it.each([
     [['serve', '--port', 'abc'], /--port must be an integer/],
     [['serve', '--bogus'], /Unknown option '--bogus'/],
+    [['serve', '--speed', '0'], /--speed must be a number from 1 to 3600/],
+    [['serve', '--servers', '0'], /--servers must be an integer from 1 to 100000/],
+    [['generate', '--hours', 'soon'], /--hours must be a positive number/],
+    [['generate', '--format', 'xlsx'], /--format must be parquet, arrow or csv/],
+    [['generate', '--add-server', 'x1:nosuch'], /unknown profile "nosuch"/],
+    [['import', '--metric', 'cpu_percent', 'a.csv'], /--server and --metric go together/],
     [['frobnicate'], /Unknown command "frobnicate"/],
   ])('rejects %j with a usage error and exit code 2', (args, message) => {
     const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
