@@ -38,7 +38,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       'allow-host': { type: 'string', multiple: true, default: [] },
       'data-dir': { type: 'string' },
       'dashboard-dir': { type: 'string' },
-      servers: { type: 'string', default: '20' },
+      servers: { type: 'string', default: String(DEFAULT_SIMULATOR.servers) },
       speed: { type: 'string', default: String(DEFAULT_SIMULATOR.speed) },
       seed: { type: 'string', default: DEFAULT_SIMULATOR.seed },
       'no-simulator': { type: 'boolean', default: false },

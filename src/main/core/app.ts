@@ -22,7 +22,7 @@ export interface SimulatorConfig {
   rates?: Partial<SimulationRates>;
 }
 
-export const DEFAULT_SIMULATOR: SimulatorConfig = { servers: 20, seed: 'tftmp', speed: 1, backfillHours: 24 };
+export const DEFAULT_SIMULATOR = { servers: 20, seed: 'tftmp', speed: 1, backfillHours: 24 } satisfies SimulatorConfig;
 export const STORE_FILE = 'metrics.sqlite';
 
 export interface CoreConfig {
