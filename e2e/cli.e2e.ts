@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -60,6 +60,10 @@ describe('the serve command', () => {
     [['generate', '--add-server', 'x1:nosuch'], /unknown profile "nosuch"/],
     [['import', '--metric', 'cpu_percent', 'a.csv'], /--server and --metric go together/],
     [['frobnicate'], /Unknown command "frobnicate"/],
+    [['train', '--epochs', '0'], /--epochs must be a whole number >= 1, got "0"/],
+    [['train', '--resume', 'x', '--seed', '1'], /--resume continues a run with the settings it started with: --seed cannot be given with it/],
+    [['train', '--dataset', '/nonexistent-tft-dataset'], /dataset folder \/nonexistent-tft-dataset does not exist/],
+    [['train', '--resume', '/nonexistent-tft-run'], /\/nonexistent-tft-run: does not exist/],
   ])('rejects %j with a usage error and exit code 2', (args, message) => {
     const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
     expect(result.status).toBe(2);
@@ -116,4 +120,52 @@ describe('the generate and import commands', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the train command', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const onnxSha = (output: string): string => {
+    const [model] = readdirSync(output).filter((n) => n.startsWith('tft_model_'));
+    return (JSON.parse(readFileSync(join(output, model!, 'model.json'), 'utf8')) as { onnx: { sha256: string } }).onnx.sha256;
+  };
+
+  it('Ctrl-C writes no model and keeps the checkpoint; --resume ends with the model of an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tftmp-cli-train-'));
+    try {
+      const gen = cli('generate', '--servers', '3', '--hours', '60', '--output', join(dir, 'ds'), '--seed', '7', '--start', '2026-01-05');
+      expect(gen.status, gen.stderr).toBe(0);
+      const args = ['train', '--dataset', join(dir, 'ds'), '--epochs', '4', '--batch-size', '16', '--max-windows-per-epoch', '32'];
+      const full = cli(...args, '--output', join(dir, 'full'));
+      expect(full.status, full.stderr).toBe(0);
+      expect(full.stdout).toContain('Wrote');
+
+      // The same run, interrupted once its first checkpoint is on disk.
+      const cut = join(dir, 'cut');
+      const child = spawn(process.execPath, [CLI, ...args, '--output', cut], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const runDir = /checkpoints in (\S+)/.exec(stderr)?.[1];
+        if (runDir !== undefined && existsSync(join(runDir, 'checkpoint.bin'))) break;
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no checkpoint appeared:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      const match = /nothing written but the checkpoint of epoch \d, to continue: npm run train -- --resume (\S+)/.exec(stderr);
+      expect(match, stderr).not.toBeNull();
+      expect(readdirSync(cut)).toEqual(['.checkpoints']);
+
+      const resumed = cli('train', '--resume', match![1]!);
+      expect(resumed.status, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(/resuming after epoch \d of 4/);
+      // The checkpoints are spent once the model is written; the model is the uninterrupted run's.
+      expect(readdirSync(cut).filter((n) => !n.startsWith('tft_model_'))).toEqual([]);
+      expect(onnxSha(cut)).toBe(onnxSha(join(dir, 'full')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -1,4 +1,6 @@
 import { APP_INFO } from '../core/app-info';
+import { CheckpointError, DatasetError } from '../core/model/train';
+import { bundledTrainWorker } from '../core/model/train/train-worker-bundled';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { IMPORT_USAGE, importCommand } from './import';
 import { SERVE_USAGE, serveCommand } from './serve';
@@ -9,7 +11,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   serve: { summary: 'run the API and the dashboard headless', run: serveCommand, usage: SERVE_USAGE },
   import: { summary: 'load Parquet, Arrow or CSV metric files into the store', run: importCommand, usage: IMPORT_USAGE },
   generate: { summary: 'generate a simulated fleet dataset (Parquet + mapping + metadata)', run: generateCommand, usage: GENERATE_USAGE },
-  train: { summary: 'train the TFT on a dataset folder and write a model folder', run: async (argv) => void (await trainCommand(argv)), usage: TRAIN_USAGE },
+  train: { summary: 'train the TFT on a dataset folder and write a model folder', run: async (argv) => void (await trainCommand(argv, { worker: bundledTrainWorker })), usage: TRAIN_USAGE },
 };
 
 const USAGE = `${APP_INFO.name} ${APP_INFO.version}
@@ -49,7 +51,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
+  // A bad dataset folder or --resume path is the user's to fix: the message says what and where.
+  if (error instanceof UsageError || error instanceof DatasetError || error instanceof CheckpointError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

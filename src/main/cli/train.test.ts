@@ -1,67 +1,76 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSamplesFile } from '../core/metrics/io';
 import { createMemoryLogger } from '../core/util/logger';
-import { buildDataset, DEFAULT_FEATURE_SPEC } from '../core/model/features';
+import { buildDataset } from '../core/model/features';
 import { expectedTensors, loadModelFolder } from '../core/model/folder';
 import { createInferenceSession } from '../core/model/infer';
-import { useBackend } from '../core/model/tft/testing/fixtures';
+import { CheckpointError, DatasetError, loadTrainingData, type TrainWorkerFactory } from '../core/model/train';
+import { bundleTrainWorker } from '../core/model/train/testing/train-worker-bundle';
+import type { NodeBundle } from '../core/store/testing/bundle';
 import { generateCommand } from './generate';
-import { DatasetError, loadTrainingData, modelFolderName, trainCommand } from './train';
+import { trainCommand } from './train';
+import { UsageError } from './usage-error';
 
 let root: string;
 let datasetDir: string;
+let bundle: NodeBundle;
+let worker: TrainWorkerFactory;
 
-const quiet = (): { stdout: PassThrough; stderr: NodeJS.WriteStream; text: () => string } => {
+const quiet = (): { stdout: PassThrough; stderr: NodeJS.WriteStream; text: () => string; errors: () => string } => {
   const stdout = new PassThrough();
   const chunks: string[] = [];
   stdout.on('data', (c: Buffer) => chunks.push(c.toString()));
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  return { stdout, stderr, text: () => chunks.join('') };
+  const stderr = new PassThrough();
+  const errChunks: string[] = [];
+  stderr.on('data', (c: Buffer) => errChunks.push(c.toString()));
+  return { stdout, stderr: stderr as unknown as NodeJS.WriteStream, text: () => chunks.join(''), errors: () => errChunks.join('') };
 };
 
 beforeAll(async () => {
-  await useBackend('wasm');
+  ({ bundle, factory: worker } = await bundleTrainWorker());
   root = mkdtempSync(join(tmpdir(), 'train-cli-'));
   datasetDir = join(root, 'ds');
   const out = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true);
+  process.stdout.write = () => true;
   const err = process.stderr.write.bind(process.stderr);
-  process.stderr.write = (() => true);
+  process.stderr.write = () => true;
   try {
-    await generateCommand(['--servers', '4', '--hours', '72', '--output', datasetDir, '--seed', '7', '--start', '2026-01-05']);
+    await generateCommand(['--servers', '3', '--hours', '60', '--output', datasetDir, '--seed', '7', '--start', '2026-01-05']);
   } finally {
     process.stdout.write = out;
     process.stderr.write = err;
   }
-});
+}, 60_000);
 
 afterAll(() => {
+  bundle?.dispose();
   rmSync(root, { recursive: true, force: true });
 });
 
+const TINY = ['--epochs', '3', '--batch-size', '16', '--max-windows-per-epoch', '32', '--seed', '3'];
+const AT = (): Date => new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+
 describe('train command', () => {
-  it('writes a model folder that loads and whose ONNX runs', { timeout: 60_000 }, async () => {
+  it('writes a model folder that loads and whose ONNX runs', { timeout: 90_000 }, async () => {
     const io = quiet();
     const output = join(root, 'models');
-    const done = await trainCommand(
-      ['--dataset', datasetDir, '--output', output, '--epochs', '1', '--batch-size', '16', '--max-windows-per-epoch', '32', '--seed', '3'],
-      { ...io, now: () => new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) },
-    );
+    const done = await trainCommand(['--dataset', datasetDir, '--output', output, ...TINY], { ...io, worker, now: AT });
     expect(done).not.toBeNull();
     expect(readdirSync(output)).toEqual(['tft_model_20260102_030405']);
-    expect(io.text()).toContain('Wrote');
+    expect(io.text()).toContain(`Wrote ${join(output, 'tft_model_20260102_030405')}`);
+    expect(io.errors()).toMatch(/^dataset: 3 servers/);
+    expect(io.errors()).toContain(`checkpoints in ${join(output, '.checkpoints', 'tft_run_20260102_030405')}`);
+    expect(io.errors()).toMatch(/epoch 3\/3 step 2\/2 · train \d+\.\d+ · val \d+\.\d+ · .* windows\/s · ETA .* · wasm/);
     const loaded = await loadModelFolder(done!.dir);
     const m = loaded.manifest;
-    expect(m.training.epochsRun).toBe(1);
-    expect(m.training.bestEpoch).toBe(1);
+    expect(m.training.epochsRun).toBe(3);
     expect(m.training.backend).toBe('wasm');
     expect(m.training.seed).toBe(3);
     expect(m.training.dataset.trainingServers.length).toBeGreaterThan(0);
-    expect(m.training.dataset.description).toContain('4 servers');
+    expect(m.training.dataset.description).toContain('3 servers');
     expect(m.hyperParameters.batchSize).toBe(16);
 
     // The ONNX runs on real windows of the same dataset.
@@ -82,55 +91,46 @@ describe('train command', () => {
     }
   });
 
-  it('names the file when metrics_metadata.json is missing or the parquet is corrupt', async () => {
+  it('Ctrl-C writes no model and says how to resume; --resume then writes the model the uninterrupted run wrote', { timeout: 90_000 }, async () => {
+    const uninterrupted = JSON.parse(readFileSync(join(root, 'models', 'tft_model_20260102_030405', 'model.json'), 'utf8')) as { onnx: { sha256: string } };
+    const io = quiet();
+    const output = join(root, 'interrupted');
+    const controller = new AbortController();
+    // Ctrl-C once the first epoch's line is out (its checkpoint is being written then).
+    (io.stderr as unknown as PassThrough).on('data', (c: Buffer) => {
+      if (c.toString().includes('epoch 1/3 step 2/2')) controller.abort('interrupted (SIGINT)');
+    });
+    const cancelled = await trainCommand(['--dataset', datasetDir, '--output', output, ...TINY], { ...io, worker, now: AT, signal: controller.signal });
+    expect(cancelled).toBeNull();
+    expect(process.exitCode).toBe(130);
+    process.exitCode = undefined;
+    const match = /train: cancelled \(interrupted \(SIGINT\)\); nothing written but the checkpoint of epoch (\d), to continue: npm run train -- --resume (\S+)\n/.exec(io.errors());
+    expect(match, io.errors()).not.toBeNull();
+    const runDir = match![2]!;
+    expect(readdirSync(output)).toEqual(['.checkpoints']);
+
+    // Settings come from the checkpoint: giving them again is a mistake.
+    await expect(trainCommand(['--resume', runDir, '--epochs', '5'], { ...quiet(), worker })).rejects.toThrow(UsageError);
+    await expect(trainCommand(['--resume', runDir, '--epochs', '5'], { ...quiet(), worker })).rejects.toThrow(/--epochs cannot be given with it/);
+
+    const again = quiet();
+    const resumed = await trainCommand(['--resume', runDir], { ...again, worker, now: AT });
+    expect(resumed!.resumedFromEpoch).toBe(Number(match![1]));
+    expect(again.errors()).toContain(`resuming after epoch ${match![1]} of 3`);
+    expect(again.text()).toContain(`resumed after epoch ${match![1]}`);
+    expect(resumed!.manifest.onnx.sha256).toBe(uninterrupted.onnx.sha256);
+    expect(readdirSync(output)).toEqual(['tft_model_20260102_030405']);
+  });
+
+  it('refuses a bad dataset folder or --resume path, naming the file, and writes nothing', { timeout: 30_000 }, async () => {
     const noMeta = join(root, 'no-meta');
-    const corrupt = join(root, 'corrupt');
     mkdirSync(noMeta);
-    mkdirSync(corrupt);
     copyFileSync(join(datasetDir, 'server_metrics.parquet'), join(noMeta, 'server_metrics.parquet'));
-    copyFileSync(join(datasetDir, 'metrics_metadata.json'), join(corrupt, 'metrics_metadata.json'));
-    writeFileSync(join(corrupt, 'server_metrics.parquet'), 'PAR1 this is not parquet at all');
-
-    const run = (dir: string): Promise<unknown> => trainCommand(['--dataset', dir, '--output', join(root, 'never')], quiet());
-    await expect(run(noMeta)).rejects.toThrow(/metrics_metadata\.json: missing/);
-    await expect(run(noMeta)).rejects.toBeInstanceOf(DatasetError);
-    await expect(run(corrupt)).rejects.toThrow(/server_metrics\.parquet/);
-    await expect(run(corrupt)).rejects.toBeInstanceOf(DatasetError);
-    expect(() => readdirSync(join(root, 'never'))).toThrow();
-  });
-
-  it('refuses a dataset too short for one window, a metric missing everywhere, and bad incidents', async () => {
-    const data = await loadTrainingData(datasetDir);
-    expect(data.incidents.every((i) => typeof i.onset === 'number')).toBe(true);
-    // Too short / missing metric: checked on a rewritten copy through the same loader.
-    const cut = join(root, 'short');
-    mkdirSync(cut);
-    copyFileSync(join(datasetDir, 'metrics_metadata.json'), join(cut, 'metrics_metadata.json'));
-    const keep: number[] = [];
-    const t0 = Math.min(...data.columns.timestamp);
-    for (let i = 0; i < data.columns.length; i++) if (data.columns.timestamp[i]! < t0 + 10 * 3_600_000) keep.push(i);
-    const sliced = sliceColumns(data.columns, keep);
-    await writeSamplesFile(join(cut, 'server_metrics.parquet'), sliced, 'parquet');
-    await expect(loadTrainingData(cut)).rejects.toThrow(/server_metrics\.parquet: too short for one window/);
-
-    const noDisk = { ...data.columns, metrics: { ...data.columns.metrics, disk_percent: { values: data.columns.metrics.disk_percent.values, present: new Uint8Array(data.columns.length) } } };
-    rmSync(join(cut, 'server_metrics.parquet'));
-    await writeSamplesFile(join(cut, 'server_metrics.parquet'), noDisk, 'parquet');
-    await expect(loadTrainingData(cut)).rejects.toThrow(/server_metrics\.parquet: metric disk_percent missing in every row/);
-
-    writeFileSync(join(cut, 'metrics_metadata.json'), JSON.stringify({ incidents: { list: [{ id: 'a', server: 's', type: 'memory_leak', metric: 'memory_percent', onset: 'yesterday' }] } }));
-    await expect(loadTrainingData(cut)).rejects.toThrow(/metrics_metadata\.json: incidents\.list\[0\]\.onset/);
-    expect(DEFAULT_FEATURE_SPEC.observed.some((c) => c.startsWith('disk_percent'))).toBe(true);
-  });
-
-  it('names model folders by UTC time', () => {
-    expect(modelFolderName(new Date(Date.UTC(2026, 10, 26, 9, 8, 7)))).toBe('tft_model_20261126_090807');
+    const run = (...args: string[]): Promise<unknown> => trainCommand(args, { ...quiet(), worker });
+    await expect(run('--dataset', noMeta, '--output', join(root, 'never'))).rejects.toThrow(/metrics_metadata\.json: missing/);
+    await expect(run('--dataset', noMeta, '--output', join(root, 'never'))).rejects.toBeInstanceOf(DatasetError);
+    expect(existsSync(join(root, 'never'))).toBe(false);
+    await expect(run('--resume', join(root, 'no-such-run'))).rejects.toBeInstanceOf(CheckpointError);
+    await expect(run('--epochs', 'many')).rejects.toThrow(/--epochs must be a whole number >= 1, got "many"/);
   });
 });
-
-function sliceColumns(c: Awaited<ReturnType<typeof loadTrainingData>>['columns'], rows: number[]): typeof c {
-  const metrics = Object.fromEntries(
-    Object.entries(c.metrics).map(([k, m]) => [k, { values: Float64Array.from(rows, (r) => m.values[r]!), present: Uint8Array.from(rows, (r) => m.present[r]!) }]),
-  ) as typeof c.metrics;
-  return { length: rows.length, server: rows.map((r) => c.server[r]!), timestamp: Float64Array.from(rows, (r) => c.timestamp[r]!), state: rows.map((r) => c.state[r]!), metrics };
-}

@@ -4,7 +4,13 @@ import { serverBucket } from '../../metrics/server-encoding';
 import { defaultFleet } from '../../metrics/simulator/fleet-sim';
 import { generateFleet, type GeneratedFleet } from '../../metrics/simulator/generate';
 import { buildDataset, pickHeldOutServers, type FeatureDataset } from './dataset';
-import { DEFAULT_FEATURE_SPEC as SPEC, type WindowBatch } from './feature-spec';
+import {
+  DEFAULT_FEATURE_SPEC,
+  DEFAULT_FEATURE_SPEC as SPEC,
+  MIN_NORMALIZATION_SCALE,
+  validateFeatureSpec,
+  type WindowBatch,
+} from './feature-spec';
 import { filterRows, MONDAY } from './testing/series';
 import { buildWindows, SKIP_REASONS } from './windows';
 
@@ -94,6 +100,8 @@ describe('buildDataset', () => {
       const one = buildWindows(
         filterRows(fleet.columns, (i) => fleet.columns.server[i] === server),
         {
+          // The dataset's spec: the default plus the normalization fitted on its training split.
+          spec: dataset.spec,
           incidents: fleet.incidents,
           times: [batch.time[b]!],
           dataEnd: fleet.end - STEP_MS,
@@ -234,3 +242,67 @@ function countOngoingIn(from: number, to: number): number {
   }
   return n;
 }
+
+describe('observed normalization', () => {
+  const fleet = generateFleet({ seed: 'norm-fleet', start: MONDAY, servers: defaultFleet(4), hours: 4 * 24 });
+
+  it('is fitted on the training split, standardises those channels to mean 0 and sd 1, and is carried by the spec', () => {
+    const ds = buildDataset(fleet.columns, fleet.incidents, { validationShare: 0, heldOutCount: 0 });
+    const n = ds.spec.normalization!;
+    expect(n.center).toHaveLength(ds.spec.observed.length);
+    expect(n.scale.every((x) => x >= MIN_NORMALIZATION_SCALE)).toBe(true);
+    validateFeatureSpec(ds.spec);
+    // The steps the training windows' contexts cover (all but the last horizon, whose windows
+    // would lack a full horizon), standardised: mean ~0, sd ~1 per channel that varies.
+    const F = ds.spec.observed.length;
+    const covered = (s: (typeof ds.servers)[number]): number => (s.steps - ds.spec.horizonSteps) * F;
+    const sum = new Float64Array(F);
+    const sq = new Float64Array(F);
+    const count = new Float64Array(F);
+    for (const s of ds.servers)
+      for (let k = 0; k < covered(s); k++)
+        if (s.observedMask[k]! > 0) {
+          sum[k % F]! += s.observed[k]!;
+          sq[k % F]! += s.observed[k]! ** 2;
+          count[k % F]! += 1;
+        }
+    for (let f = 0; f < F; f++) {
+      if (count[f] === 0 || n.scale[f] === MIN_NORMALIZATION_SCALE) continue;
+      const mean = sum[f]! / count[f]!;
+      expect(Math.abs(mean)).toBeLessThan(0.01);
+      expect(Math.abs(Math.sqrt(sq[f]! / count[f]! - mean * mean) - 1)).toBeLessThan(0.02);
+    }
+  });
+
+  it('a spec that has one is applied as it is, not refitted', () => {
+    const fitted = buildDataset(fleet.columns, fleet.incidents, { validationShare: 0, heldOutCount: 0 });
+    const again = buildDataset(
+      filterRows(fleet.columns, (i) => fleet.columns.server[i] === fitted.servers[0]!.server),
+      fleet.incidents,
+      { validationShare: 0, heldOutCount: 0, spec: fitted.spec },
+    );
+    expect(again.spec.normalization).toEqual(fitted.spec.normalization);
+    expect(again.servers[0]!.observed).toEqual(fitted.servers[0]!.observed);
+  });
+
+  it('fitNormalization: false leaves the contract scaling alone', () => {
+    const raw = buildDataset(fleet.columns, fleet.incidents, { validationShare: 0, heldOutCount: 0, fitNormalization: false });
+    expect(raw.spec.normalization).toBeUndefined();
+    const fitted = buildDataset(fleet.columns, fleet.incidents, { validationShare: 0, heldOutCount: 0 });
+    const n = fitted.spec.normalization!;
+    const F = raw.spec.observed.length;
+    const a = raw.servers[1]!;
+    const b = fitted.servers[1]!;
+    for (let k = 0; k < a.observed.length; k += 97)
+      if (a.observedMask[k]! > 0)
+        expect(b.observed[k]).toBeCloseTo((a.observed[k]! - n.center[k % F]!) / n.scale[k % F]!, 4);
+  });
+
+  it('a normalization of the wrong length or with a zero scale is refused', () => {
+    const F = DEFAULT_FEATURE_SPEC.observed.length;
+    const bad = (normalization: { center: number[]; scale: number[] }) => () =>
+      validateFeatureSpec({ ...DEFAULT_FEATURE_SPEC, normalization });
+    expect(bad({ center: [0], scale: [1] })).toThrow(/one center and one scale per observed channel/);
+    expect(bad({ center: new Array<number>(F).fill(0), scale: new Array<number>(F).fill(0) })).toThrow(/scale\[0\].*positive/);
+  });
+});

@@ -3,7 +3,7 @@ import type { Incident, SampleColumns } from '@shared/domain';
 import { Prng } from '../../metrics/simulator/prng';
 import { CalendarTable } from './calendar';
 import { stepMs, validateFeatureSpec, DEFAULT_FEATURE_SPEC, type FeatureSpec, type WindowBatch } from './feature-spec';
-import { aggregateSteps, type ServerSteps } from './step-series';
+import { aggregateSteps, fitNormalization, normalizeObserved, type ServerSteps } from './step-series';
 import {
   bucketOf,
   emptySkipCounts,
@@ -32,6 +32,12 @@ export interface DatasetOptions extends WindowSelectionOptions {
   heldOutCount?: number;
   /** Seeds the held-out pick. Default 0. */
   seed?: string | number;
+  /**
+   * When the spec has no `normalization` yet: fit it on the training split's context steps
+   * (default true) and return a dataset whose spec carries it. A spec that has one (a model's,
+   * when fine-tuning or evaluating) is applied as it is.
+   */
+  fitNormalization?: boolean;
 }
 
 export interface SplitStats {
@@ -271,6 +277,12 @@ export function buildDataset(
   });
   const trainIndex = train.build();
   const validationIndex = validation.build();
+  let datasetSpec = spec;
+  if (!spec.normalization && (options.fitNormalization ?? true) && trainIndex.size > 0) {
+    const normalization = fitNormalization(servers, trainStepRanges(trainIndex, servers, spec), spec.observed.length);
+    datasetSpec = { ...spec, normalization };
+    for (const s of servers) normalizeObserved(s.observed, s.observedMask, normalization, spec.observed.length);
+  }
   const trainStats = splitStats(trainIndex, spec);
   const validationStats = splitStats(validationIndex, spec);
   const windows = trainIndex.size + validationIndex.size;
@@ -292,7 +304,7 @@ export function buildDataset(
     buildMs: 0,
   };
   const dataset = new FeatureDataset(
-    spec,
+    datasetSpec,
     servers,
     profiles,
     trainIndex,
@@ -302,4 +314,22 @@ export function buildDataset(
   );
   stats.buildMs = performance.now() - started;
   return dataset;
+}
+
+/** Per server slot, the steps the training windows' contexts cover (first, end exclusive). */
+function trainStepRanges(
+  index: WindowIndex,
+  servers: readonly ServerSteps[],
+  spec: FeatureSpec,
+): { slot: number; from: number; to: number }[] {
+  const ms = stepMs(spec);
+  const lo = new Map<number, number>();
+  const hi = new Map<number, number>();
+  for (let r = 0; r < index.size; r++) {
+    const slot = index.slot[r]!;
+    const e = Math.round((index.time[r]! - servers[slot]!.firstStepEnd) / ms);
+    lo.set(slot, Math.min(lo.get(slot) ?? Infinity, e - spec.contextSteps + 1));
+    hi.set(slot, Math.max(hi.get(slot) ?? -Infinity, e + 1));
+  }
+  return [...lo.keys()].map((slot) => ({ slot, from: lo.get(slot)!, to: hi.get(slot)! }));
 }

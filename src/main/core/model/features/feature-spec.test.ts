@@ -74,7 +74,7 @@ describe('validateFeatureSpec', () => {
     expect(broken({ known: ['moon_phase'] })).toThrow(/moon_phase/);
     expect(broken({ quantiles: [0.5, 0.1] })).toThrow(/quantiles/);
     expect(broken({ failureModes: ['memory', 'none'] })).toThrow(/"none"/);
-    expect(broken({ pipelineVersion: 2 })).toThrow(/pipelineVersion 2/);
+    expect(broken({ pipelineVersion: 1 })).toThrow(/pipelineVersion 1/);
     expect(
       broken({ scaling: { ...DEFAULT_FEATURE_SPEC.scaling, latency_ms: { kind: 'log1p', scale: 10, reference: 0 } } }),
     ).toThrow(/latency_ms/);

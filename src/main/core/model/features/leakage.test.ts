@@ -196,10 +196,11 @@ describe('no leakage', () => {
     const options = { validationShare: 0, heldOutCount: 0, requireFullHorizon: false, minCoverage: 0 };
     const full = buildDataset(big.columns, big.incidents, options);
     const cut = MONDAY + 70 * HOUR;
+    // With the normalization frozen (as a model's spec carries it), nothing else may move.
     const truncated = buildDataset(
       filterRows(big.columns, (i) => big.columns.timestamp[i]! <= cut),
       big.incidents,
-      options,
+      { ...options, spec: full.spec },
     );
     const key = (server: string, time: number): string => `${server}@${time}`;
     const fullBatch = full.materialize('train');

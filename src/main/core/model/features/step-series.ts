@@ -1,6 +1,14 @@
 import type { MetricName } from '@shared/contract';
 import type { SampleColumns } from '@shared/domain';
-import { parseObservedChannel, samplesPerStep, stepMs, type Aggregate, type FeatureSpec } from './feature-spec';
+import {
+  MIN_NORMALIZATION_SCALE,
+  parseObservedChannel,
+  samplesPerStep,
+  stepMs,
+  type Aggregate,
+  type FeatureSpec,
+  type ObservedNormalization,
+} from './feature-spec';
 import { makeScaler, scaleWith, type Scaler } from './scaling';
 
 /**
@@ -138,6 +146,7 @@ export function aggregateSteps(
   targetSlots.forEach((m, g) =>
     finalizeChannel(acc[m]!, scalers[m]!, 'target', targetsAll, targetMaskAll, g, G, finish),
   );
+  if (spec.normalization) normalizeObserved(observedAll, observedMaskAll, spec.normalization, F);
   const coverageAll = new Float32Array(totalSteps);
   for (let g = 0; g < totalSteps; g++) coverageAll[g] = Math.min(1, reported[g]! / perStep);
 
@@ -333,4 +342,67 @@ function finalizeChannel(
     out[g * width + column] = scaleWith(s, divide ? a[o + field]! / n : a[o + field]!);
     mask[g * width + column] = kind === 'target' ? 1 : Math.min(1, n / perStep);
   }
+}
+
+/**
+ * Standardises observed channel values in place (rows of F channels): (x - center) / scale where
+ * the mask is > 0; missing placeholders stay 0.
+ */
+export function normalizeObserved(
+  observed: Float32Array,
+  mask: Float32Array,
+  normalization: ObservedNormalization,
+  F: number,
+): void {
+  const { center, scale } = normalization;
+  for (let k = 0; k < observed.length; k++) {
+    if (mask[k]! > 0) {
+      const f = k % F;
+      observed[k] = (observed[k]! - center[f]!) / scale[f]!;
+    }
+  }
+}
+
+/**
+ * The standardisation of each observed channel: mean and standard deviation (floored at
+ * MIN_NORMALIZATION_SCALE) of its valid step values in `ranges` (slot, first step, end step),
+ * the steps the training split covers. Channels never valid get center 0, scale 1.
+ */
+export function fitNormalization(
+  servers: readonly ServerSteps[],
+  ranges: readonly { slot: number; from: number; to: number }[],
+  F: number,
+): ObservedNormalization {
+  const sum = new Float64Array(F);
+  const sumSq = new Float64Array(F);
+  const count = new Float64Array(F);
+  for (const { slot, from, to } of ranges) {
+    const s = servers[slot]!;
+    for (let g = Math.max(0, from); g < Math.min(to, s.steps); g++) {
+      for (let f = 0; f < F; f++) {
+        const k = g * F + f;
+        if (s.observedMask[k]! > 0) {
+          const x = s.observed[k]!;
+          sum[f]! += x;
+          sumSq[f]! += x * x;
+          count[f]! += 1;
+        }
+      }
+    }
+  }
+  const center: number[] = [];
+  const scale: number[] = [];
+  for (let f = 0; f < F; f++) {
+    if (count[f] === 0) {
+      center.push(0);
+      scale.push(1);
+      continue;
+    }
+    const mean = sum[f]! / count[f]!;
+    const variance = Math.max(0, sumSq[f]! / count[f]! - mean * mean);
+    // Rounded so model.json stays readable; float32 inputs make the extra digits moot.
+    center.push(Number(mean.toPrecision(6)));
+    scale.push(Number(Math.max(MIN_NORMALIZATION_SCALE, Math.sqrt(variance)).toPrecision(6)));
+  }
+  return { center, scale };
 }

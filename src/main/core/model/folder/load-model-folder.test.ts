@@ -13,6 +13,7 @@ import {
   writeModelFolder,
   type ModelFolderErrorCode,
 } from './index';
+import { FEATURE_PIPELINE_VERSION } from '../features/feature-spec';
 import { fakeOnnxBytes, sampleDraft } from './testing/manifest-fixture';
 
 let root: string;
@@ -302,7 +303,7 @@ describe('refusals, each naming the folder, the file and the field', () => {
       await refusal(loadModelFolder(dir)),
       'bad_manifest',
       { dir, file: 'model.json', field: 'featureSpec.pipelineVersion' },
-      /feature pipeline version 99, this build implements 1: retrain/,
+      new RegExp(`feature pipeline version 99, this build implements ${FEATURE_PIPELINE_VERSION}: retrain`),
     );
   });
 

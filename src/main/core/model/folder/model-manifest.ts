@@ -58,6 +58,7 @@ export const FeatureSpecSchema = z
     profiles: z.array(z.enum(PROFILES)),
     serverBuckets: z.number().int(),
     scaling: z.record(z.enum(METRIC_NAMES), MetricScalingSchema),
+    normalization: z.strictObject({ center: z.array(finite), scale: z.array(finite) }).optional(),
   })
   .superRefine((spec, ctx) => {
     // Its own field: "trained by another pipeline" is a different fix (retrain) from a typo.

@@ -17,9 +17,9 @@ beforeAll(async () => {
 afterAll(() => store.dispose());
 
 describe('output heads', () => {
-  it('(B, Td, H) -> quantiles (B, Td, targets, Q), risk (B) in (0, 1), failure mode (B, F) summing to 1', () => {
+  it('(B, Td, H) and now (B, H) -> quantiles (B, Td, targets, Q), risk (B) in (0, 1), failure mode (B, F) summing to 1', () => {
     tf.tidy(() => {
-      const o = outputHeads(ops, 'heads', args, tf.randomNormal([2, 4, 8]));
+      const o = outputHeads(ops, 'heads', args, tf.randomNormal([2, 4, 8]), tf.randomNormal([2, 8]));
       expect(o.quantiles.shape).toEqual([2, 4, 3, 5]);
       expect(o.riskLogit.shape).toEqual([2]);
       expect(Array.from(o.risk.dataSync())).toEqual(Array.from(tf.sigmoid(o.riskLogit).dataSync()));
@@ -32,7 +32,7 @@ describe('output heads', () => {
     const leaked = leakedTensors(() =>
       tf.tidy(() => {
         tf.grad((x: tf.Tensor) => {
-          const o = outputHeads(ops, 'heads', args, x);
+          const o = outputHeads(ops, 'heads', args, x, tf.mean(x, 1));
           return tf.addN([tf.sum(o.quantiles), tf.sum(o.risk), tf.sum(o.failureLogits)]);
         })(tf.randomNormal([2, 4, 8]));
       }),

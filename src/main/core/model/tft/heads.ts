@@ -6,7 +6,8 @@ import { denseParams, type ParamSpec } from './params';
  * Output heads on the decoder's final features (B, Td, H):
  * - quantiles: one linear map per step to every (target, quantile) pair -> (B, Td, targets, Q);
  * - risk: P(an incident begins within the horizon), from the features averaged over the horizon
- *   through one ELU layer -> logit (B), probability sigmoid(logit) (B);
+ *   and the temporal features of the last context step (the state "now", before any decoding),
+ *   concatenated, through one ELU layer -> logit (B), probability sigmoid(logit) (B);
  * - failure mode: softmax over FeatureSpec.failureModes from the same hidden layer -> (B, F).
  * Risk and failure mode share their hidden layer: "something is coming" and "what" read the
  * same evidence, and the failure mode only learns from positive windows (few).
@@ -27,7 +28,7 @@ export interface HeadsArgs {
 export function headsParams(name: string, args: HeadsArgs): ParamSpec[] {
   return [
     ...denseParams(`${name}.quantile`, args.hidden, args.targets * args.quantiles),
-    ...denseParams(`${name}.risk_hidden`, args.hidden, args.hidden),
+    ...denseParams(`${name}.risk_hidden`, 2 * args.hidden, args.hidden),
     ...denseParams(`${name}.risk`, args.hidden, 1),
     ...denseParams(`${name}.failure`, args.hidden, args.failureModes),
   ];
@@ -44,10 +45,10 @@ export interface HeadsOutput<T> {
   failureMode: T;
 }
 
-/** features (B, Td, H) -> heads. */
-export function outputHeads<T>(ops: Ops<T>, name: string, args: HeadsArgs, features: T): HeadsOutput<T> {
+/** features (B, Td, H) and now (B, H), the last context step's temporal features -> heads. */
+export function outputHeads<T>(ops: Ops<T>, name: string, args: HeadsArgs, features: T, now: T): HeadsOutput<T> {
   const quantiles = ops.reshape(dense(ops, `${name}.quantile`, features), [-1, args.horizonSteps, args.targets, args.quantiles]);
-  const pooled = ops.mean(features, 1, false); // (B, H)
+  const pooled = ops.concat([ops.mean(features, 1, false), now], 1); // (B, 2H)
   const hiddenRisk = ops.elu(dense(ops, `${name}.risk_hidden`, pooled));
   const riskLogit = ops.reshape(dense(ops, `${name}.risk`, hiddenRisk), [-1]);
   const failureLogits = dense(ops, `${name}.failure`, hiddenRisk);

@@ -133,7 +133,7 @@ export function tftForward<T>(ops: Ops<T>, c: TftConfig, inputs: TftInputs<T>, k
   const ff = grn(ops, 'positionwise', { inputSize: h, hiddenSize: h, outputSize: h, epsilon: eps }, attended);
   const features = gateAddNorm(ops, 'pre_output', { inputSize: h, outputSize: h, epsilon: eps }, ff, sliceTime(ops, temporal, te, td)); // (B, Td, H)
 
-  const heads = outputHeads(ops, 'heads', { hidden: h, horizonSteps: td, targets: c.targets, quantiles: c.quantiles.length, failureModes: c.failureModes }, features);
+  const heads = outputHeads(ops, 'heads', { hidden: h, horizonSteps: td, targets: c.targets, quantiles: c.quantiles.length, failureModes: c.failureModes }, features, ops.reshape(sliceTime(ops, temporal, te - 1, 1), [-1, h]));
   return {
     ...heads,
     staticWeights: ops.reshape(staticSel.weights, [-1, STATIC_VARIABLES]),

@@ -1,4 +1,4 @@
-/** Training the TFT on a FeatureDataset (see train-model.ts). */
+/** Training the TFT on a FeatureDataset (see train-model.ts), and whole runs on a worker thread (train-worker.ts). */
 export {
   TRAIN_DEFAULTS,
   TrainingCancelled,
@@ -10,3 +10,29 @@ export {
   type TrainTftOptions,
   type TrainTftResult,
 } from './train-model';
+export { assertResumable, type TrainCheckpointState } from './checkpoint-state';
+export {
+  CHECKPOINTS_DIR,
+  CHECKPOINT_FILE,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  readCheckpoint,
+  writeCheckpoint,
+  type TrainCheckpoint,
+} from './checkpoint-file';
+export {
+  DatasetError,
+  buildTrainingDataset,
+  loadTrainingData,
+  parseIncidents,
+  type LoadedTrainingData,
+} from './training-data';
+export {
+  resolveTrainRequest,
+  type TrainJob,
+  type TrainRequestInput,
+  type TrainRunRequest,
+} from './train-request';
+export { modelFolderName, runTraining, type RunTrainingOptions, type TrainRunEvent, type TrainRunSummary } from './run-training';
+export { startTraining, type StartTrainingOptions, type TrainWorkerFactory, type TrainingHandle } from './train-worker';

@@ -6,7 +6,7 @@ import { buildDataset, type FeatureDataset } from '../features/dataset';
 import { MONDAY } from '../features/testing/series';
 import { useBackend } from '../tft/testing/fixtures';
 import { seededRandom } from '../tft/weight-store';
-import { TrainingCancelled, evaluateLoss, sampleIndices, trainTft, type TrainProgress, type TrainTftOptions } from './train-model';
+import { TrainingCancelled, evaluateLoss, sampleIndices, shiftRiskPrior, trainTft, type TrainProgress, type TrainTftOptions } from './train-model';
 
 /** A small but real fleet: 4 servers x 3 days, the default feature spec. */
 let dataset: FeatureDataset;
@@ -62,7 +62,8 @@ describe('trainTft', () => {
 
   it('stops early on a plateau and restores the best weights', { timeout: 30_000 }, async () => {
     // No later epoch can beat the first by minDelta: patience 1 stops after epoch 2.
-    const r = await trainTft(small({ epochs: 5, patience: 1, minDelta: 1e9 }));
+    // No prior shift here, so that the returned model's loss is epoch 1's as measured.
+    const r = await trainTft(small({ epochs: 5, patience: 1, minDelta: 1e9, oversamplePositives: 1 }));
     expect(r.history).toHaveLength(2);
     expect(r.bestEpoch).toBe(1);
     expect(r.history[1]!.validationLoss).not.toBe(r.history[0]!.validationLoss);
@@ -91,6 +92,17 @@ describe('trainTft', () => {
     expect(tf.memory().numTensors).toBe(before);
     // Already aborted: refused before anything is built.
     await expect(trainTft(small({ signal: AbortSignal.abort() }))).rejects.toBeInstanceOf(TrainingCancelled);
+  });
+
+  it('oversampling positives k times ends with the risk logit shifted by -ln k (prior shift)', { timeout: 30_000 }, async () => {
+    const shifted = await trainTft(small({ epochs: 1, oversamplePositives: 4 }));
+    const batch = dataset.materialize('validation', [0, 1, 2, 3]);
+    const before = tf.tidy(() => Array.from(shifted.model.forward(shifted.model.inputsFromBatch(batch)).riskLogit.dataSync()));
+    shiftRiskPrior(shifted.model, 1 / 4); // undo: + ln 4
+    const undone = tf.tidy(() => Array.from(shifted.model.forward(shifted.model.inputsFromBatch(batch)).riskLogit.dataSync()));
+    before.forEach((z, i) => expect(undone[i]! - z).toBeCloseTo(Math.log(4), 5));
+    expect(shifted.settings.oversamplePositives).toBe(4);
+    shifted.model.dispose();
   });
 
   it('sampleIndices draws distinct indices, seeded', () => {
