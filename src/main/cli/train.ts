@@ -25,6 +25,8 @@ Options:
   --dataset DIR                folder with server_metrics.parquet and metrics_metadata.json (default ./training/)
   --epochs N                   at most N epochs (default ${TRAIN_DEFAULTS.epochs})
   --output DIR                 where the model folder goes (default models/)
+  --name NAME                  call the model folder NAME instead of tft_model_YYYYMMDD_HHMMSS; an existing
+                               folder of that name is replaced once the new one is complete
   --seed N                     seed: same seed, same model on the same backend (default ${TRAIN_DEFAULTS.seed})
   --patience N                 stop after N epochs without a better validation loss; 0 = never (default ${TRAIN_DEFAULTS.patience})
   --batch-size N               windows per step (default ${TRAIN_DEFAULTS.batchSize})
@@ -38,7 +40,7 @@ Ctrl-C stops training; no model folder is written, the last epoch's checkpoint i
 `;
 
 /** Flags that set the run's settings: a resumed run keeps those it started with. */
-const SETTING_FLAGS = ['epochs', 'seed', 'patience', 'batch-size', 'max-windows-per-epoch'] as const;
+const SETTING_FLAGS = ['epochs', 'seed', 'patience', 'batch-size', 'max-windows-per-epoch', 'name'] as const;
 
 function intOption(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -91,6 +93,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
       dataset: { type: 'string' },
       epochs: { type: 'string' },
       output: { type: 'string' },
+      name: { type: 'string' },
       seed: { type: 'string' },
       patience: { type: 'string' },
       'batch-size': { type: 'string' },
@@ -117,7 +120,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
       ...(now === undefined ? {} : { now }),
     };
   } else {
-    const int = (flag: (typeof SETTING_FLAGS)[number], fallback: number, min: number): number =>
+    const int = (flag: Exclude<(typeof SETTING_FLAGS)[number], 'name'>, fallback: number, min: number): number =>
       values[flag] === undefined ? fallback : intOption(`--${flag}`, values[flag], min);
     job = {
       kind: 'new',
@@ -129,6 +132,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
         patience: int('patience', TRAIN_DEFAULTS.patience, 0),
         batchSize: int('batch-size', TRAIN_DEFAULTS.batchSize, 1),
         maxWindowsPerEpoch: int('max-windows-per-epoch', TRAIN_DEFAULTS.maxWindowsPerEpoch, 1),
+        ...(values.name === undefined ? {} : { name: values.name }),
       },
       ...(now === undefined ? {} : { now }),
     };

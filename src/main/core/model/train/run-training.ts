@@ -164,7 +164,13 @@ export async function runTraining(job: TrainJob, options: RunTrainingOptions = {
     const when = now();
     const draft = manifestDraft({ request, result, data, dataset, onnx: onnxSectionDraft(exported), model, when });
     checkCancelled();
-    const written = await writeModelFolder(join(request.output, modelFolderName(when)), { onnxBytes: exported.bytes, manifest: draft });
+    const folder = request.name ?? modelFolderName(when);
+    const written = await writeModelFolder(
+      join(request.output, folder),
+      { onnxBytes: exported.bytes, manifest: draft },
+      // A named folder (the bundled "default") is meant to be replaced; timestamped ones never are.
+      { overwrite: request.name !== undefined },
+    );
     // The model is complete: the checkpoints are spent.
     if (checkpointDir !== null) await removeRunDir(checkpointDir).catch(() => undefined);
     return {

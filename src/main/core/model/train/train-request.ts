@@ -48,6 +48,15 @@ export const TrainRunRequestSchema = z.strictObject({
   hyper: HyperSchema.optional(),
   /** Write a checkpoint after every epoch (default true). */
   checkpoints: z.boolean(),
+  /**
+   * The model folder's name instead of tft_model_YYYYMMDD_HHMMSS (e.g. "default" for the bundled
+   * model); an existing folder of that name is replaced once the new one is complete.
+   */
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a folder name: letters, digits, ".", "_" and "-", not starting with "." or "-"')
+    .max(100)
+    .optional(),
 });
 
 /** A run's request with every setting resolved (what checkpoints store). */
@@ -105,9 +114,9 @@ export function resolveTrainRequest(input: TrainRequestInput): TrainRunRequest {
 
 /** The trainTft options of a request (the dataset, signal and callbacks are the caller's). */
 export function trainOptionsOf(request: TrainRunRequest): Omit<TrainTftOptions, 'dataset'> {
-  const { spec, epochs, seed, patience, batchSize, maxWindowsPerEpoch, maxValidationWindows, learningRate, clipNorm, unknownServerRate, minDelta } = request;
+  // No spec: trainTft takes the dataset's, which is the request's plus the fitted normalization.
+  const { epochs, seed, patience, batchSize, maxWindowsPerEpoch, maxValidationWindows, learningRate, clipNorm, unknownServerRate, minDelta } = request;
   return {
-    spec,
     epochs,
     seed,
     patience,
