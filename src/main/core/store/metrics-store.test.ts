@@ -2,7 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATA_CONTRACT_VERSION, METRIC_NAMES, SERVER_STATES } from '@shared/contract';
-import type { Incident } from '@shared/domain';
+import type { Incident, SampleRow } from '@shared/domain';
 import { columnsToRows } from '../metrics/columns';
 import { serverId } from '../metrics/server-encoding';
 import { LATEST_SCHEMA_VERSION } from './migrations';
@@ -147,6 +147,77 @@ describe('queries', () => {
     // endMs is aligned down to the grid; a window with nothing in it is empty.
     expect(store.latestWindow(2, T0 + STEP + 17).server).toEqual(['db01', 'web02']);
     expect(store.latestWindow(5, T0 - 1000 * STEP).length).toBe(0);
+  });
+
+  it('latestWindow is bit-exact: every metric and state, NaN, -0, ±Inf and missing as querySamples has them', () => {
+    // Each metric cycles through special and ordinary values at its own phase, so every column
+    // (and every bit of both masks) meets each of them somewhere.
+    const specials = [NaN, -0, 0, Infinity, -Infinity, null, 0.1 + 0.2, 5e-324, 12.5];
+    const rows: SampleRow[] = [];
+    for (const server of ['db01', 'web02']) {
+      for (let k = 0; k < 12; k++) {
+        const metrics: SampleRow['metrics'] = {};
+        SAMPLE_METRIC_COLUMNS.forEach((m, i) => {
+          const v = specials[(k + i + server.length) % specials.length]!;
+          // Only finite values have a range; keep them inside it (all ranges start at 0).
+          metrics[m] = v === null || !Number.isFinite(v) || Object.is(v, -0) ? v : Math.min(Math.abs(v), 1);
+        });
+        const state = k % 3 === 0 ? null : SERVER_STATES[(k + server.length) % SERVER_STATES.length]!;
+        if (server === 'web02' && k === 5) continue; // a gap stays a gap
+        rows.push(sample(server, T0 + k * STEP, metrics, state));
+      }
+    }
+    store.ingest(batchOf(...rows), { now });
+    const expected = [
+      ...columnsToRows(store.querySamples('db01', T0, T0 + 12 * STEP)),
+      ...columnsToRows(store.querySamples('web02', T0, T0 + 12 * STEP)),
+    ];
+    expect(expected.length).toBe(23);
+    const window = store.latestWindow(12);
+    expect(columnsToRows(window)).toEqual(expected);
+    for (const m of SAMPLE_METRIC_COLUMNS) {
+      const col = window.metrics[m];
+      window.server.forEach((server, i) => {
+        const stored = rows.find((r) => r.server === server && r.timestamp === window.timestamp[i])!.metrics[m];
+        if (stored === null || stored === undefined) expect(col.present[i]).toBe(0);
+        else expect(Object.is(col.values[i], stored)).toBe(true);
+      });
+    }
+    store.dropWindowCache();
+    expect(columnsToRows(store.latestWindow(12))).toEqual(expected);
+  });
+
+  it("latestWindow never shows a server another server's rows, when windows move and servers come and go", () => {
+    // zz9 leaves the window and its buffers are handed to the next server that needs one (aa0,
+    // new, with one row); the window then moves back over zz9's old rows.
+    const rows = (server: string, steps: number[]) =>
+      steps.map((k) => sample(server, T0 + k * STEP, { cpu_percent: k }));
+    store.ingest(batchOf(...rows('zz9', [0, 1, 2, 3, 4, 5]), ...rows('mm5', [20, 21, 22, 23, 24, 25])), { now });
+    expect(store.latestWindow(5, T0 + 5 * STEP).server).toEqual(['zz9', 'zz9', 'zz9', 'zz9', 'zz9']);
+    expect(store.latestWindow(5).server).toEqual(['mm5', 'mm5', 'mm5', 'mm5', 'mm5']);
+    store.ingest(batchOf(...rows('aa0', [2])), { now });
+    const back = columnsToRows(store.latestWindow(5, T0 + 5 * STEP));
+    expect(back.map((r) => [r.server, (r.timestamp - T0) / STEP])).toEqual([
+      ['aa0', 2],
+      ['zz9', 1],
+      ['zz9', 2],
+      ['zz9', 3],
+      ['zz9', 4],
+      ['zz9', 5],
+    ]);
+    store.dropWindowCache();
+    expect(columnsToRows(store.latestWindow(5, T0 + 5 * STEP))).toEqual(back);
+  });
+
+  it('the window-row SQL function only runs inside latestWindow', () => {
+    store.ingest(batchOf(sample('web01', T0)), { now });
+    store.latestWindow(3);
+    expect(() =>
+      store.db
+        .prepare('SELECT tft_window_row(ts / 300000, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 0, NULL) FROM samples')
+        .get(),
+    ).toThrow(/only runs inside a window refresh/);
+    expect(store.latestWindow(3).length).toBe(1);
   });
 
   it('latestWindow sees what changed since the last call, from this or another connection', () => {
