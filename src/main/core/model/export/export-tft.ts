@@ -81,8 +81,8 @@ export function exportTftToOnnx(source: TftSource, spec: FeatureSpec, options: E
     profile: input('profile', 'int32', [-1]),
     serverBucket: input('server_bucket', 'int32', [-1]),
   };
-  // No kernels: the generic recurrence through Ops, as written in lstm.ts.
-  const y = tftForward(ops, c, inputs);
+  // Each LSTM as one ONNX LSTM node (the recurrence of lstm.ts; the parity tests hold it to TF.js).
+  const y = tftForward(ops, c, inputs, { lstmLayer: (x, wx, wh, b, h0, c0) => ops.lstm(x, wx, wh, b, h0, c0) });
 
   const outDocs = outputDocs(c, spec, names);
   const expected: Record<(typeof TFT_OUTPUT_NAMES)[number], { value: OnnxValue; shape: number[] }> = {

@@ -73,7 +73,16 @@ export function genericLstmScan<T>(ops: Ops<T>): LstmScan<T> {
 }
 
 /**
- * encoderIn (B, Te, in), decoderIn (B, Td, in), h0 and c0 (B, H) -> (B, Te + Td, H).
+ * A whole LSTM layer in one call, weights in this file's layout: x (B, T, in), wx (in, 4H),
+ * wh (H, 4H), b (4H), h0 and c0 (B, H) -> sequence (B, T, H), final h and c (B, H). The ONNX
+ * export records it as one LSTM node per layer (OnnxOps.lstm): unrolled, the two layers are
+ * ~1,000 of the graph's nodes and onnxruntime's per-node cost dominates small batches.
+ */
+export type LstmLayer<T> = (x: T, wx: T, wh: T, b: T, h0: T, c0: T) => { sequence: T; h: T; c: T };
+
+/**
+ * encoderIn (B, Te, in), decoderIn (B, Td, in), h0 and c0 (B, H) -> (B, Te + Td, H). With
+ * `layer`, each of the two LSTMs is one call to it (the same function as the scan computes).
  */
 export function lstmEncoderDecoder<T>(
   ops: Ops<T>,
@@ -84,7 +93,14 @@ export function lstmEncoderDecoder<T>(
   h0: T,
   c0: T,
   scan: LstmScan<T> = genericLstmScan(ops),
+  layer?: LstmLayer<T>,
 ): T {
+  if (layer) {
+    const w = (part: string, k: string): T => ops.weight(`${name}.${part}.${k}`);
+    const encoder = layer(encoderIn, w('encoder', 'wx'), w('encoder', 'wh'), w('encoder', 'b'), h0, c0);
+    const decoder = layer(decoderIn, w('decoder', 'wx'), w('decoder', 'wh'), w('decoder', 'b'), encoder.h, encoder.c);
+    return ops.concat([encoder.sequence, decoder.sequence], 1);
+  }
   const encoderSteps = ops.shape(encoderIn)[1]!;
   const project = (part: string, x: T): T => affine(ops, x, ops.weight(`${name}.${part}.wx`), ops.weight(`${name}.${part}.b`));
   const xproj = ops.concat([project('encoder', encoderIn), project('decoder', decoderIn)], 1); // (B, T, 4H)

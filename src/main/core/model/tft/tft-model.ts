@@ -5,7 +5,7 @@ import { sliceTime } from './dense';
 import { gateAddNorm, gateAddNormParams, grn, grnParams } from './grn';
 import { headsParams, outputHeads } from './heads';
 import { staticEmbedding, staticEmbeddingParams } from './input-embedding';
-import { genericLstmScan, lstmEncoderDecoder, lstmParams, type LstmScan } from './lstm';
+import { genericLstmScan, lstmEncoderDecoder, lstmParams, type LstmLayer, type LstmScan } from './lstm';
 import { assertUniqueNames, type ParamSpec } from './params';
 import { staticContextParams, staticContexts } from './static-context';
 import { variableSelection, vsnParams, type VsnArgs } from './variable-selection';
@@ -63,6 +63,8 @@ export interface TftOutputs<T> {
 /** Optional faster implementations of parts of the forward (same function, e.g. a fused LSTM). */
 export interface TftKernels<T> {
   lstmScan?: LstmScan<T>;
+  /** Each LSTM as one layer call (the ONNX export's LSTM nodes); takes precedence over lstmScan. */
+  lstmLayer?: LstmLayer<T>;
 }
 
 function vsnArgs(c: TftConfig, variables: number, contextSize: number, input: 'embedded' | 'real'): VsnArgs {
@@ -122,7 +124,7 @@ export function tftForward<T>(ops: Ops<T>, c: TftConfig, inputs: TftInputs<T>, k
   const decoderSel = variableSelection(ops, 'decoder_vsn', decoderVsnArgs(c), { values: knownDecoder }, ctx.selection); // (B, Td, H)
 
   // Sequence: LSTM encoder-decoder, then gated skip back to the selected inputs.
-  const lstmOut = lstmEncoderDecoder(ops, 'lstm', { inputSize: h, hidden: h }, encoderSel.output, decoderSel.output, ctx.stateH, ctx.stateC, kernels.lstmScan ?? genericLstmScan(ops)); // (B, T, H)
+  const lstmOut = lstmEncoderDecoder(ops, 'lstm', { inputSize: h, hidden: h }, encoderSel.output, decoderSel.output, ctx.stateH, ctx.stateC, kernels.lstmScan ?? genericLstmScan(ops), kernels.lstmLayer); // (B, T, H)
   const selected = ops.concat([encoderSel.output, decoderSel.output], 1); // (B, T, H)
   const temporal = gateAddNorm(ops, 'post_lstm', { inputSize: h, outputSize: h, epsilon: eps }, lstmOut, selected); // (B, T, H)
 
