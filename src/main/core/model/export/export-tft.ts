@@ -169,7 +169,9 @@ function inputDocs(c: TftConfig, spec: FeatureSpec): Record<(typeof TFT_INPUT_NA
     observed:
       `(batch, ${te}, ${c.observedChannels}) float32: the context window, ${te} ${step} ending at the forecast time t (oldest first), ` +
       `observed channels [${list(spec.observed)}], each scaled by featureSpec.scaling (linear: x / scale; log1p: log1p(x / scale) / log1p(reference / scale); ` +
-      `slope channels in scaled units per hour); 0 where the channel has no valid sample (see observed_mask).`,
+      `slope channels in scaled units per hour)` +
+      (spec.normalization ? `, then standardised by featureSpec.normalization ((scaled - center[f]) / scale[f], fitted on the training split)` : '') +
+      `; 0 where the channel has no valid sample (see observed_mask).`,
     observed_mask:
       `(batch, ${te}, ${c.observedChannels}) float32 in [0, 1]: share of the step's sample slots that held a valid value for the channel's metric; ` +
       `0 = missing (observed is then 0).`,
