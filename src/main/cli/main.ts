@@ -1,6 +1,7 @@
 import { APP_INFO } from '../core/app-info';
 import { CheckpointError, DatasetError } from '../core/model/train';
 import { bundledTrainWorker } from '../core/model/train/train-worker-bundled';
+import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { IMPORT_USAGE, importCommand } from './import';
 import { SERVE_USAGE, serveCommand } from './serve';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   import: { summary: 'load Parquet, Arrow or CSV metric files into the store', run: importCommand, usage: IMPORT_USAGE },
   generate: { summary: 'generate a simulated fleet dataset (Parquet + mapping + metadata)', run: generateCommand, usage: GENERATE_USAGE },
   train: { summary: 'train the TFT on a dataset folder and write a model folder', run: async (argv) => void (await trainCommand(argv, { worker: bundledTrainWorker })), usage: TRAIN_USAGE },
+  evaluate: { summary: 'the early-warning benchmark of a model folder against baselines (report.json + report.html)', run: async (argv) => void (await evaluateCommand(argv)), usage: EVALUATE_USAGE },
 };
 
 const USAGE = `${APP_INFO.name} ${APP_INFO.version}
