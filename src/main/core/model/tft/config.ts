@@ -47,6 +47,15 @@ export interface TftConfig {
   variableGrn: 'shared' | 'per-variable' | 'none';
   /** Layer-norm epsilon. Default 1e-5. */
   layerNormEpsilon: number;
+  /**
+   * Forecasts as a change from now: target g's quantiles are added to its level in the last
+   * context step, read from observed channel `channels[g]` (the metric's mean) and brought back
+   * from the standardised input to the target's scale (x * scale[g] + center[g]). A missing last
+   * value reads as the training mean. Constants of the graph, not weights. Without it, a slow
+   * metric like disk was forecast from scratch through every layer norm (MASE 4.7 against
+   * yesterday's value).
+   */
+  forecastBase?: { channels: number[]; center: number[]; scale: number[] };
 }
 
 export type TftHyperParams = Pick<TftConfig, 'hidden' | 'heads' | 'variableHidden' | 'variableGrn' | 'layerNormEpsilon'> & {
@@ -77,7 +86,17 @@ export function tftConfigFromSpec(spec: FeatureSpec, overrides: Partial<TftHyper
     profiles: spec.profiles.length,
     serverBuckets: spec.serverBuckets,
     ...hyper,
+    ...forecastBaseOf(spec),
   });
+}
+
+/** The forecast base of every target (its ":mean" channel), when the spec is standardised and has them all. */
+function forecastBaseOf(spec: FeatureSpec): { forecastBase?: NonNullable<TftConfig['forecastBase']> } {
+  const n = spec.normalization;
+  if (!n) return {};
+  const channels = spec.targets.map((t) => spec.observed.indexOf(`${t}:mean`));
+  if (channels.some((c) => c < 0)) return {};
+  return { forecastBase: { channels, center: channels.map((c) => n.center[c]!), scale: channels.map((c) => n.scale[c]!) } };
 }
 
 /** "cpu_percent:mean", "cpu_percent:max" -> the same group, numbered in order of first appearance. */
@@ -121,6 +140,13 @@ export function validateConfig(c: TftConfig): TftConfig {
   }
   if (c.failureModes < 2) throw new Error('TFT config: failureModes needs "none" and at least one mode');
   if (c.serverBuckets < 1) throw new Error('TFT config: serverBuckets must be >= 1 (bucket 0 = unknown server)');
+  const base = c.forecastBase;
+  if (base) {
+    if (base.channels.length !== c.targets || base.center.length !== c.targets || base.scale.length !== c.targets)
+      throw new Error(`TFT config: forecastBase needs a channel, center and scale for each of the ${c.targets} targets`);
+    if (base.channels.some((ch) => !Number.isInteger(ch) || ch < 0 || ch >= c.observedChannels))
+      throw new Error(`TFT config: forecastBase channels must be observed channels 0..${c.observedChannels - 1}`);
+  }
   return c;
 }
 

@@ -27,7 +27,9 @@ export interface HeadsArgs {
 
 export function headsParams(name: string, args: HeadsArgs): ParamSpec[] {
   return [
-    ...denseParams(`${name}.quantile`, args.hidden, args.targets * args.quantiles),
+    // Zero kernel: with the forecast base (config.ts) the model starts from "as now" and learns the change.
+    { name: `${name}.quantile.w`, shape: [args.hidden, args.targets * args.quantiles], init: 'zeros' },
+    { name: `${name}.quantile.b`, shape: [args.targets * args.quantiles], init: 'zeros' },
     ...denseParams(`${name}.risk_hidden`, 2 * args.hidden, args.hidden),
     ...denseParams(`${name}.risk`, args.hidden, 1),
     ...denseParams(`${name}.failure`, args.hidden, args.failureModes),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { failureLoss, quantileLoss, riskLoss, tftLoss } from './loss';
+import { failureLoss, quantileLoss, riskLoss, tftLoss, DEFAULT_QUANTILE_WEIGHT } from './loss';
 import { leakedTensors, useBackend } from './testing/fixtures';
 
 beforeAll(async () => {
@@ -55,7 +55,7 @@ describe('losses', () => {
       const [t, q, r, f] = [l.total, l.quantile, l.risk, l.failure].map((s) => s.dataSync()[0]!);
       expect(t).toBeCloseTo(2 * q! + 3 * r! + 0.25 * f!, 5);
       const d = tftLoss(out, y, { quantiles: [0.1, 0.5, 0.9] });
-      expect(d.total.dataSync()[0]).toBeCloseTo(d.quantile.dataSync()[0]! + d.risk.dataSync()[0]! + 0.5 * d.failure.dataSync()[0]!, 5);
+      expect(d.total.dataSync()[0]).toBeCloseTo(DEFAULT_QUANTILE_WEIGHT * d.quantile.dataSync()[0]! + d.risk.dataSync()[0]! + 0.5 * d.failure.dataSync()[0]!, 5);
     });
   });
 

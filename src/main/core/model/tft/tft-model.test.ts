@@ -79,9 +79,35 @@ describe('TFT forward', () => {
     m.dispose();
   });
 
+  it('with a forecast base, quantiles are the last context level (x * scale + center) plus what the head adds', () => {
+    const base = { channels: [2, 0], center: [0.5, -1], scale: [2, 0.25] };
+    const plain = tinyConfig();
+    const based = tinyConfig({ forecastBase: base });
+    const a = new TftModel(plain, { seed: 6 });
+    const b = new TftModel(based, { seed: 6 });
+    tf.tidy(() => {
+      const inputs = randomInputs(plain, 3, 9, a.ops);
+      const qa = a.forward(inputs).quantiles.arraySync() as number[][][][];
+      const qb = b.forward(inputs).quantiles.arraySync() as number[][][][];
+      const observed = inputs.observed.arraySync() as number[][][];
+      for (let i = 0; i < 3; i++)
+        for (let g = 0; g < 2; g++) {
+          const level = observed[i]![plain.contextSteps - 1]![base.channels[g]!]! * base.scale[g]! + base.center[g]!;
+          for (let t = 0; t < plain.horizonSteps; t++)
+            for (let q = 0; q < 3; q++) expect(qb[i]![t]![g]![q]! - qa[i]![t]![g]![q]!).toBeCloseTo(level, 5);
+        }
+    });
+    a.dispose();
+    b.dispose();
+    expect(() => tinyConfig({ forecastBase: { ...base, channels: [2, 9] } })).not.toThrow();
+    expect(() => new TftModel(tinyConfig({ forecastBase: { ...base, channels: [2, 9] } }))).toThrow(/forecastBase channels/);
+  });
+
   it('is causal: changing decoder or encoder inputs at step k never changes outputs for earlier steps', () => {
     const c = tinyConfig();
     const m = new TftModel(c, { seed: 5 });
+    // The quantile head starts at zero (forecasts = the base); random weights make every step's output depend on its inputs.
+    m.store.get('heads.quantile.w').assign(tf.randomNormal(m.store.get('heads.quantile.w').shape, 0, 0.5, 'float32', 11));
     tf.tidy(() => {
       const inputs = randomInputs(c, 2, 3, m.ops);
       const base = m.forward(inputs);

@@ -135,7 +135,8 @@ export function tftForward<T>(ops: Ops<T>, c: TftConfig, inputs: TftInputs<T>, k
   const ff = grn(ops, 'positionwise', { inputSize: h, hiddenSize: h, outputSize: h, epsilon: eps }, attended);
   const features = gateAddNorm(ops, 'pre_output', { inputSize: h, outputSize: h, epsilon: eps }, ff, sliceTime(ops, temporal, te, td)); // (B, Td, H)
 
-  const heads = outputHeads(ops, 'heads', { hidden: h, horizonSteps: td, targets: c.targets, quantiles: c.quantiles.length, failureModes: c.failureModes }, features, ops.reshape(sliceTime(ops, temporal, te - 1, 1), [-1, h]));
+  const rawHeads = outputHeads(ops, 'heads', { hidden: h, horizonSteps: td, targets: c.targets, quantiles: c.quantiles.length, failureModes: c.failureModes }, features, ops.reshape(sliceTime(ops, temporal, te - 1, 1), [-1, h]));
+  const heads = c.forecastBase ? { ...rawHeads, quantiles: ops.add(rawHeads.quantiles, forecastBase(ops, c, c.forecastBase, inputs.observed)) } : rawHeads;
   return {
     ...heads,
     staticWeights: ops.reshape(staticSel.weights, [-1, STATIC_VARIABLES]),
@@ -143,6 +144,20 @@ export function tftForward<T>(ops: Ops<T>, c: TftConfig, inputs: TftInputs<T>, k
     decoderWeights: decoderSel.weights,
     attention: att.weights,
   };
+}
+
+/**
+ * Each target's level now, on the target scale, shaped to add to the quantiles: observed (B, Te, C)
+ * -> last step (B, C) -> (B, targets) through one product with a constant (C, targets) matrix
+ * that picks channel g and multiplies by scale[g], plus center -> (B, 1, targets, 1).
+ */
+function forecastBase<T>(ops: Ops<T>, c: TftConfig, base: NonNullable<TftConfig['forecastBase']>, observed: T): T {
+  const C = c.observedChannels;
+  const pick = new Float32Array(C * c.targets);
+  base.channels.forEach((ch, g) => (pick[ch * c.targets + g] = base.scale[g]!));
+  const last = ops.reshape(sliceTime(ops, observed, c.contextSteps - 1, 1), [-1, C]);
+  const level = ops.add(ops.matMul(last, ops.constant(pick, [C, c.targets])), ops.constant(base.center, [c.targets]));
+  return ops.reshape(level, [-1, 1, c.targets, 1]);
 }
 
 function checkInputs<T>(ops: Ops<T>, c: TftConfig, x: TftInputs<T>): void {
