@@ -34,6 +34,26 @@ describe('the serve command', () => {
     }
   });
 
+  it('predicts with the bundled model when the --model folder is refused, and /health says why', async () => {
+    const serve = await startServe(['--model', '/nonexistent-tft-model', '--provider', 'cpu']);
+    try {
+      type Health = { status: string; model: { source: string; fallbackReason: string; executionProvider: string } | null };
+      const health = async (): Promise<Health> => JSON.parse((await get(`${serve.url}/health`)).body) as Health;
+      await expect.poll(async () => (await health()).model?.source, { timeout: 30_000 }).toBe('bundled');
+      const h = await health();
+      expect(h.status).toBe('degraded');
+      expect(h.model?.executionProvider).toBe('cpu');
+      expect(h.model?.fallbackReason).toMatch(/preferred model was refused.*\/nonexistent-tft-model.*does not exist/);
+      await expect
+        .poll(async () => (JSON.parse((await get(`${serve.url}/predictions/current`)).body) as { servers: unknown[] }).servers.length, {
+          timeout: 30_000,
+        })
+        .toBe(20);
+    } finally {
+      await serve.stop();
+    }
+  });
+
   it('beyond loopback, generates a 0600 token and requires it', async () => {
     const serve = await startServe(['--host', '0.0.0.0']);
     try {
@@ -55,6 +75,7 @@ describe('the serve command', () => {
     [['serve', '--bogus'], /Unknown option '--bogus'/],
     [['serve', '--speed', '0'], /--speed must be a number from 1 to 3600/],
     [['serve', '--servers', '0'], /--servers must be an integer from 1 to 100000/],
+    [['serve', '--provider', 'tpu'], /--provider must be one of auto, cpu, webgpu, cuda, got "tpu"/],
     [['generate', '--hours', 'soon'], /--hours must be a positive number/],
     [['generate', '--format', 'xlsx'], /--format must be parquet, arrow or csv/],
     [['generate', '--add-server', 'x1:nosuch'], /unknown profile "nosuch"/],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { PROFILES, SERVER_STATES } from '@shared/contract';
+import { API_VERSION, PROFILES, SERVER_STATES } from '@shared/contract';
 import { launchBrowser, screenshot, startServe, watchPage, type ServeProcess } from './harness';
 
 const VIEWS = ['overview', 'heatmap', 'servers', 'trends', 'alerts', 'demo', 'training', 'models', 'settings'] as const;
@@ -28,6 +28,9 @@ async function readRows(p: Page) {
       profile: row.querySelector('[data-profile]')?.dataset['profile'] ?? '',
       state: row.querySelector('[data-state]')?.dataset['state'] ?? null,
       cpu: row.querySelector('[data-metric="cpu_percent"]')?.textContent ?? '',
+      risk: row.querySelector('[data-testid="servers-risk"]')?.textContent ?? '',
+      riskValue: row.querySelector('[data-testid="servers-risk"]')?.dataset['risk'] ?? null,
+      failureMode: row.querySelector('[data-testid="servers-failure-mode"]')?.dataset['failureMode'] ?? null,
       metrics: [...row.querySelectorAll('[data-metric]')].map((cell) => cell.textContent).join(' '),
       lastSeen: row.querySelector('[data-testid="servers-last-seen"]')?.textContent ?? '',
     })),
@@ -79,7 +82,7 @@ describe('the dashboard in Chromium, served by the daemon', () => {
   it('shows the daemon health and the fleet figures on the overview', async () => {
     await page.getByTestId('nav-overview').click();
     await expect.poll(() => page.getByTestId('health-runtime').innerText()).toMatch(/daemon/i);
-    expect(await page.getByTestId('health-api-version').innerText()).toContain('1.0.0');
+    expect(await page.getByTestId('health-api-version').innerText()).toContain(API_VERSION);
     await expect.poll(() => page.getByTestId('overview-servers-total').innerText()).toBe('20');
     expect(await page.getByTestId('overview-empty-fleet').count()).toBe(0);
     expect(await page.getByTestId('source-state-simulator').innerText()).toMatch(/running/i);
@@ -105,6 +108,35 @@ describe('the dashboard in Chromium, served by the daemon', () => {
     }
     expect(new Set(rows.map((r) => r.profile)).size).toBeGreaterThan(3);
     expect(await page.getByTestId('empty-servers').count()).toBe(0);
+  });
+
+  it("shows each server's risk from the bundled model, with its failure mode, and sorts by it", async () => {
+    // The first prediction cycle follows the model load and the backfill: a few seconds at most.
+    await expect
+      .poll(async () => (await readRows(page)).filter((r) => /^(\d+|<1) %$/.test(r.risk)).length, { timeout: 30_000 })
+      .toBe(20);
+    const rows = await readRows(page);
+    for (const row of rows) {
+      const risk = Number(row.riskValue);
+      expect(risk).toBeGreaterThanOrEqual(0);
+      expect(risk).toBeLessThanOrEqual(1);
+      expect(row.failureMode).toMatch(/^(none|memory|disk|cpu|network|dependency|hardware)$/);
+    }
+    const header = page.getByTestId('servers-sort-risk');
+    await header.locator('button').click();
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    const risks = (await readRows(page)).map((r) => Number(r.riskValue));
+    expect(risks).toEqual([...risks].sort((a, b) => b - a));
+    await screenshot(page, 'servers-risk');
+    await page.getByTestId('servers-sort-name').locator('button').click();
+
+    // The model is named on the overview, with the count of servers at risk.
+    await page.getByTestId('nav-overview').click();
+    await expect.poll(() => page.getByTestId('overview-model').innerText(), { timeout: 15_000 }).not.toMatch(/None|…/);
+    expect(await page.getByTestId('overview-at-risk').innerText()).toMatch(/^\d+$/);
+    expect(await page.getByTestId('health-provider').innerText()).toMatch(/CPU/);
+    await page.getByTestId('nav-servers').click();
+    await page.getByTestId('servers-table').waitFor({ state: 'visible' });
   });
 
   it('narrows the rows with the filter box and the profile chips', async () => {
@@ -150,8 +182,11 @@ describe('the dashboard in Chromium, served by the daemon', () => {
   it('follows fleet.updated: the table moves on with the fleet clock, and is screenshotted', async () => {
     const table = page.getByTestId('servers-table');
     const before = { fleetTime: await table.getAttribute('data-fleet-time'), rows: await readRows(page) };
-    // At 300x a new step (and fleet.updated) comes every second.
-    await expect.poll(() => table.getAttribute('data-fleet-time'), { timeout: 10_000 }).not.toBe(before.fleetTime);
+    // At 300x a new step (and fleet.updated) comes every second. The table also refetches after
+    // each prediction cycle (predictions.updated), which moves the fleet time without new samples:
+    // wait for the figures themselves to move.
+    const metrics = async () => (await readRows(page)).map((r) => r.metrics);
+    await expect.poll(metrics, { timeout: 10_000 }).not.toEqual(before.rows.map((r) => r.metrics));
     const after = await readRows(page);
     const advancedMs = Date.parse((await table.getAttribute('data-fleet-time'))!) - Date.parse(before.fleetTime!);
     expect(advancedMs).toBeGreaterThan(60_000);

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore, DEFAULT_SIMULATOR } from '../core/app';
 import { APP_INFO } from '../core/app-info';
-import { defaultDataDir } from '../core/paths';
+import type { ProviderSetting } from '../core/model/infer';
+import { bundledModelDir, defaultDataDir } from '../core/paths';
 import { createStderrLogger } from '../core/util/logger';
 import { isLoopbackHost, loadOrCreateToken } from '../daemon/security';
 import { startDaemon } from '../daemon/server';
@@ -24,6 +25,10 @@ Options:
   --speed X         simulated fleet seconds per real second, 1 to 3600 (default 1)
   --seed S          simulated fleet seed (default tftmp)
   --no-simulator    no simulated fleet: serve imported data and real sources only
+  --model DIR       a model folder (model.onnx + model.json) to predict with; the bundled
+                    model (resources/models/default) runs when it is refused, and /health says why
+  --provider P      ONNX Runtime execution provider: auto (default: the fastest of the GPU
+                    providers that load and the cpu), cpu, webgpu or cuda (cpu if it cannot load)
   -h, --help        this text
 `;
 
@@ -42,6 +47,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
       speed: { type: 'string', default: String(DEFAULT_SIMULATOR.speed) },
       seed: { type: 'string', default: DEFAULT_SIMULATOR.seed },
       'no-simulator': { type: 'boolean', default: false },
+      model: { type: 'string' },
+      provider: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -61,6 +68,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (!Number.isFinite(speed) || speed < 1 || speed > 3600) {
     throw new UsageError(`--speed must be a number from 1 to 3600, got "${values.speed}"`);
   }
+  const provider = values.provider;
+  if (!isProviderSetting(provider)) {
+    throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}, got "${provider}"`);
+  }
   const host = values.host;
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const logger = createStderrLogger();
@@ -79,6 +90,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
     runtime: 'daemon',
     logger,
     simulator: values['no-simulator'] ? null : { ...DEFAULT_SIMULATOR, servers, speed, seed: values.seed },
+    // out/main/cli.js -> <repo>/resources/models/default.
+    model: { bundledDir: bundledModelDir({ mainDir: __dirname }), preferredDir: values.model ?? null, provider },
   });
   const daemon = await startDaemon({
     core,
@@ -110,4 +123,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const PROVIDER_SETTINGS = ['auto', 'cpu', 'webgpu', 'cuda'] as const satisfies readonly ProviderSetting[];
+
+function isProviderSetting(value: string): value is ProviderSetting {
+  return (PROVIDER_SETTINGS as readonly string[]).includes(value);
 }

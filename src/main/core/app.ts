@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_VERSION, EventBus, type CoreApi, type Handlers } from '@shared/contract';
+import { API_VERSION, EventBus, STEP_MS, type CoreApi, type Handlers } from '@shared/contract';
 import type { Health, SourceStatus } from '@shared/domain';
 import { APP_INFO } from './app-info';
+import { FleetPredictor, type PredictorConfig } from './fleet/fleet-predictor';
 import { fleetServers, fleetStatus } from './fleet/fleet-view';
 import { defaultFleet, type FleetServerSpec } from './metrics/simulator/fleet-sim';
 import type { SimulationRates } from './metrics/simulator/server-sim';
@@ -38,13 +39,28 @@ export interface CoreConfig {
   simulator?: SimulatorConfig | null;
   /** A better-sqlite3 native module built for this runtime, when node_modules holds another ABI's. */
   sqliteNativeBinding?: string;
+  /**
+   * The prediction model: the bundled folder (`bundledModelDir()` in paths.ts), an optional
+   * preferred one, the execution provider. Absent or null: no predictions (/health says so).
+   */
+  model?: ModelConfig | null;
+}
+
+export interface ModelConfig extends PredictorConfig {
+  /**
+   * Without the simulator (whose every step triggers a cycle), a cycle runs on this wall-clock
+   * timer. Default one sample step (5 min); 0: only at start.
+   */
+  intervalMs?: number;
 }
 
 /** The composition root: every service, wired once, behind the contract's handlers. */
 export interface Core extends CoreApi {
   readonly config: Readonly<CoreConfig>;
-  /** Resolves when start-up work (the simulator's backfill) is done. */
+  /** Resolves when start-up work (the simulator's backfill, loading the model) is done. */
   ready(): Promise<void>;
+  /** Resolves when no prediction cycle is running or queued (tests). */
+  predictionsIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,10 +86,23 @@ export function createCore(config: CoreConfig): Core {
         backfillHours: simConfig.backfillHours ?? 24,
         ...(simConfig.rates ? { rates: simConfig.rates } : {}),
         now: () => now().getTime(),
-        onStep: ({ report }) => publishFleetUpdate(report),
+        onStep: ({ report, time }) => {
+          publishFleetUpdate(report);
+          predictor.request(time);
+        },
       })
     : null;
   const fleetTime = (): number => simulator?.fleetTime ?? now().getTime();
+
+  const modelConfig = config.model ?? null;
+  const predictor = new FleetPredictor({ config: modelConfig, store, events, logger: config.logger, clock: fleetTime });
+  // Loading runs in the background like the backfill; the first cycle follows at once (the store
+  // may already hold a full window), then every simulator step or timer tick brings another.
+  const predictorStarted = predictor.start().then(() => predictor.request(fleetTime()));
+  const intervalMs = modelConfig?.intervalMs ?? STEP_MS;
+  const predictionTimer =
+    modelConfig && !simulator && intervalMs > 0 ? setInterval(() => predictor.request(fleetTime()), intervalMs) : undefined;
+  predictionTimer?.unref();
 
   const sources = (): SourceStatus[] => {
     if (!simulator) return [];
@@ -101,21 +130,31 @@ export function createCore(config: CoreConfig): Core {
     });
   };
 
-  const health = (): Health => ({
-    status: 'ok',
-    app: { name: APP_INFO.name, version: APP_INFO.version },
-    apiVersion: API_VERSION,
-    runtime: config.runtime,
-    startedAt: startedAt.toISOString(),
-    uptimeSeconds: Math.max(0, (now().getTime() - startedAt.getTime()) / 1000),
-    model: null,
-    problems: [],
-  });
+  const health = (): Health => {
+    const model = predictor.modelInfo();
+    const status = predictor.status();
+    const problems: string[] = [];
+    if (status.state === 'failed') problems.push(`No predictions: ${status.detail ?? 'the model could not be loaded'}`);
+    else if (status.state === 'ready' && status.detail) problems.push(status.detail);
+    if (model?.fallbackReason) problems.push(model.fallbackReason);
+    return {
+      status: problems.length > 0 ? 'degraded' : 'ok',
+      app: { name: APP_INFO.name, version: APP_INFO.version },
+      apiVersion: API_VERSION,
+      runtime: config.runtime,
+      startedAt: startedAt.toISOString(),
+      uptimeSeconds: Math.max(0, (now().getTime() - startedAt.getTime()) / 1000),
+      model,
+      predictor: status,
+      problems,
+    };
+  };
 
   const handlers: Handlers = {
     'system.health': () => health(),
     'fleet.status': () => fleetStatus(store, fleetTime(), sources()),
-    'fleet.servers': () => fleetServers(store, fleetTime()),
+    'fleet.servers': () => fleetServers(store, fleetTime(), (server) => predictor.riskOf(server)),
+    'predictions.current': () => predictor.current(),
     'settings.get': () => settings.get(),
     'settings.update': (patch) => {
       const next = settings.update(patch);
@@ -138,13 +177,19 @@ export function createCore(config: CoreConfig): Core {
     events,
     ready: async () => {
       await simulatorStarted;
+      await predictorStarted;
     },
+    predictionsIdle: () => predictor.idle(),
     close: async () => {
       if (closed) return;
       closed = true;
       if (heartbeat) clearInterval(heartbeat);
+      if (predictionTimer) clearInterval(predictionTimer);
       simulator?.stop();
       await simulatorStarted;
+      await predictorStarted;
+      // A cycle in flight reads the store: it finishes before the store closes.
+      await predictor.close();
       store.close();
     },
   };

@@ -25,6 +25,7 @@ const SAMPLE_INPUTS: { [M in Method]: Input<M> } = {
   'system.health': {},
   'fleet.status': {},
   'fleet.servers': {},
+  'predictions.current': {},
   'settings.get': {},
   'settings.update': { riskPalette: 'colorblind' },
 };

@@ -1,17 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCore, type Core } from '../core/app';
+import { createCore, type Core, type CoreConfig } from '../core/app';
 import { createMemoryLogger } from '../core/util/logger';
 import { startDaemon, type Daemon, type DaemonOptions } from './server';
 
-/** A real core in a temp folder behind a real daemon on a free loopback port. For tests. */
+/**
+ * A real core in a temp folder behind a real daemon on a free loopback port. For tests. `coreOptions`
+ * adds to the core's configuration (a simulated fleet, a model folder); by default it has neither.
+ */
 export async function startTestDaemon(
   options: Partial<Omit<DaemonOptions, 'core' | 'logger'>> = {},
+  coreOptions: Partial<Omit<CoreConfig, 'dataDir' | 'logger'>> = {},
 ): Promise<{ core: Core; daemon: Daemon; dataDir: string; stop: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tftmp-daemon-'));
   const logger = createMemoryLogger();
-  const core = createCore({ dataDir, runtime: 'test', logger, heartbeatMs: 0 });
+  const core = createCore({ dataDir, runtime: 'test', logger, heartbeatMs: 0, ...coreOptions });
   const daemon = await startDaemon({ core, logger, host: '127.0.0.1', port: 0, ...options });
   return {
     core,

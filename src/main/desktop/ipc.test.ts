@@ -195,6 +195,7 @@ describe('registerIpc on its own', () => {
           'system.health': failing,
           'fleet.status': failing,
           'fleet.servers': failing,
+          'predictions.current': failing,
           'settings.get': failing,
           'settings.update': failing,
         },

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_INFO } from '../core/app-info';
-import { createCore, DEFAULT_SIMULATOR, type Core, type SimulatorConfig } from '../core/app';
+import { createCore, DEFAULT_SIMULATOR, type Core, type ModelConfig, type SimulatorConfig } from '../core/app';
+import { bundledModelDir } from '../core/paths';
 import type { Logger } from '../core/util/logger';
 import type { DesktopElectron, DesktopSession, DesktopWebContents, DesktopWindow } from './electron-api';
 import { createFileLogger } from './file-logger';
@@ -23,6 +24,8 @@ export interface DesktopOptions {
   closeTimeoutMs?: number;
   /** The simulated fleet; default DEFAULT_SIMULATOR, null for none. */
   simulator?: SimulatorConfig | null;
+  /** The prediction model; default the bundled one (see below), null for none. */
+  model?: ModelConfig | null;
 }
 
 /**
@@ -154,6 +157,17 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
         runtime: 'desktop',
         logger,
         simulator: options.simulator === undefined ? DEFAULT_SIMULATOR : options.simulator,
+        model:
+          options.model === undefined
+            ? {
+                // Packaged: electron-builder's extraResources put it under process.resourcesPath;
+                // in development Electron's resourcesPath is its own, and the repository's is used.
+                bundledDir: bundledModelDir({
+                  mainDir: options.mainDir,
+                  resourcesPath: app.isPackaged ? (process as { resourcesPath?: string }).resourcesPath : undefined,
+                }),
+              }
+            : options.model,
         ...(nativeBinding ? { sqliteNativeBinding: nativeBinding } : {}),
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
       });

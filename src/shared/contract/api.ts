@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { FleetServersSchema, FleetStatusSchema, HealthSchema, SettingsPatchSchema, SettingsSchema } from '../domain';
+import {
+  CurrentPredictionsSchema,
+  FleetServersSchema,
+  FleetStatusSchema,
+  HealthSchema,
+  SettingsPatchSchema,
+  SettingsSchema,
+} from '../domain';
 
 /**
  * A REST alias: a plain HTTP route that maps onto one method, for the seed's paths and for
@@ -26,7 +33,7 @@ const NoInput = z.object({}).strict();
  */
 export const api = {
   'system.health': {
-    summary: 'Liveness and what is running: app version, API version, uptime, active model.',
+    summary: 'Liveness and what is running: app version, API version, uptime, active model, the prediction loop.',
     input: NoInput,
     output: HealthSchema,
     rest: { method: 'GET', path: '/health' },
@@ -38,10 +45,18 @@ export const api = {
     rest: { method: 'GET', path: '/status' },
   },
   'fleet.servers': {
-    summary: 'Every server in the store: profile, state, newest metrics, whether it still reports.',
+    summary:
+      'Every server in the store: profile, state, newest metrics, whether it still reports, risk and failure mode.',
     input: NoInput,
     output: FleetServersSchema,
     rest: { method: 'GET', path: '/servers' },
+  },
+  'predictions.current': {
+    summary:
+      "The latest prediction cycle: every server's risk, failure mode and P10/P50/P90 forecast per target metric.",
+    input: NoInput,
+    output: CurrentPredictionsSchema,
+    rest: { method: 'GET', path: '/predictions/current' },
   },
   'settings.get': {
     summary: 'The user settings (theme, risk palette).',

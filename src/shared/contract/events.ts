@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { FleetUpdatedSchema, HealthSchema, SettingsSchema } from '../domain';
+import { FleetUpdatedSchema, HealthSchema, PredictionsUpdatedSchema, SettingsSchema } from '../domain';
 
 /**
  * Every push event, declared once. Names are `domain.past-tense-verb`. The desktop sends them
@@ -11,6 +11,8 @@ export const events = {
   'settings.changed': SettingsSchema,
   /** New samples reached the store (every fleet step of the simulator, every import). */
   'fleet.updated': FleetUpdatedSchema,
+  /** A prediction cycle finished (after new samples, at most one cycle at a time). */
+  'predictions.updated': PredictionsUpdatedSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { METRIC_NAMES, PROFILES, SERVER_STATES } from '../contract/metrics';
+import { PredictionSkipSchema } from './predictions';
 
 export const SourceStatusSchema = z.object({
   id: z.string(),
@@ -36,6 +37,12 @@ export const ServerSummarySchema = z.object({
   lastSeen: z.iso.datetime(),
   reporting: z.boolean(),
   latest: LatestMetricsSchema,
+  /** P(incident within 8 h) from the latest prediction cycle; null when there is none for this server. */
+  risk: z.number().min(0).max(1).nullable(),
+  /** The most likely failure mode should an incident come ("memory", "disk"...; see ServerPrediction); null with risk. */
+  failureMode: z.string().nullable(),
+  /** Why risk is null; null when it is not. */
+  riskUnavailable: PredictionSkipSchema.nullable(),
 });
 export type ServerSummary = z.infer<typeof ServerSummarySchema>;
 

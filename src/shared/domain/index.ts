@@ -2,3 +2,4 @@ export * from './fleet';
 export * from './health';
 export * from './samples';
 export * from './settings';
+export * from './predictions';

@@ -1,5 +1,5 @@
 import { METRIC_NAMES, STEP_MS, type MetricName } from '@shared/contract';
-import type { FleetServers, FleetStatus, ServerSummary, SourceStatus } from '@shared/domain';
+import type { FleetServers, FleetStatus, PredictionSkip, ServerSummary, SourceStatus } from '@shared/domain';
 import { REPORTING_WINDOW_MS, type MetricsStore } from '../store';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -16,8 +16,21 @@ export function fleetStatus(store: MetricsStore, fleetTime: number, sources: Sou
   };
 }
 
-/** `fleet.servers`: every server with its newest sample's metrics. */
-export function fleetServers(store: MetricsStore, fleetTime: number): FleetServers {
+/** A server's risk and failure mode from the latest prediction cycle, or why there are none. */
+export type RiskLookup = (server: string) => {
+  risk: number | null;
+  failureMode: string | null;
+  riskUnavailable: PredictionSkip | null;
+};
+
+const NO_PREDICTOR: RiskLookup = () => ({
+  risk: null,
+  failureMode: null,
+  riskUnavailable: { reason: 'no_model', detail: 'no model is configured' },
+});
+
+/** `fleet.servers`: every server with its newest sample's metrics and its risk. */
+export function fleetServers(store: MetricsStore, fleetTime: number, riskOf: RiskLookup = NO_PREDICTOR): FleetServers {
   const servers: ServerSummary[] = store.listServers().map((s) => ({
     name: s.name,
     profile: s.profile,
@@ -25,6 +38,7 @@ export function fleetServers(store: MetricsStore, fleetTime: number): FleetServe
     lastSeen: iso(s.lastSeen),
     reporting: s.lastSeen >= fleetTime - REPORTING_WINDOW_MS,
     latest: {},
+    ...riskOf(s.name),
   }));
   const byName = new Map(servers.map((s) => [s.name, s]));
   // One query for the fleet's last 15 minutes; rows are sorted by server then time, so the last

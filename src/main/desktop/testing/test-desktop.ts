@@ -37,8 +37,9 @@ export async function startTestDesktop(options: TestDesktopOptions = {}): Promis
     platform: 'linux',
     logger,
     heartbeatMs: 0,
-    // The shell's tests are about the shell: no simulated fleet unless a test asks for one.
+    // The shell's tests are about the shell: no simulated fleet and no model unless a test asks.
     simulator: null,
+    model: null,
     ...desktopOptions,
   });
   fake.app.ready();

@@ -46,11 +46,20 @@ export function sampleHealth(overrides: Partial<Health> = {}): Health {
   return {
     status: 'ok',
     app: { name: 'TFT Monitoring Prediction', version: '0.1.0' },
-    apiVersion: '1.0.0',
+    apiVersion: '1.1.0',
     runtime: 'daemon',
     startedAt: '2025-01-01T00:00:00.000Z',
     uptimeSeconds: 42,
     model: null,
+    predictor: {
+      state: 'off',
+      detail: 'no model is configured',
+      cycles: 0,
+      skippedCycles: 0,
+      failedCycles: 0,
+      lastCycleMs: null,
+      lastPredictionTime: null,
+    },
     problems: [],
     ...overrides,
   };

@@ -1,5 +1,5 @@
 import { API_VERSION } from '@shared/contract';
-import type { FleetStatus, Health } from '@shared/domain';
+import { AT_RISK_THRESHOLD, type FleetServers, type FleetStatus, type Health } from '@shared/domain';
 import { useConnection } from '../api/use-connection';
 import { useQuery } from '../api/use-query';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -29,6 +29,8 @@ export function OverviewView() {
   // a source that stops or starts failing sends no samples, and its state must still show.
   const fleet = useQuery('fleet.status', {}, { refetchOn: ['fleet.updated', 'health.updated'] });
   const healthQuery = useQuery('system.health', {});
+  // Risk moves once per prediction cycle; the answer carries every server's score.
+  const servers = useQuery('fleet.servers', {}, { refetchOn: 'predictions.updated', throttleMs: 900 });
   const connection = useConnection();
   const clock = useFleetClock(readingOf(fleet.data?.fleetTime, fleet.updatedAt));
   const health = connection.health ?? healthQuery.data;
@@ -77,13 +79,27 @@ export function OverviewView() {
           hint={status && status.sources.length === 0 ? 'none attached' : 'attached'}
         />
         <Stat
+          label="At risk"
+          testId="overview-at-risk"
+          value={servers.data ? (atRisk(servers.data) ?? '—') : loading}
+          hint={
+            servers.data && atRisk(servers.data) === null
+              ? 'no predictions yet'
+              : `risk over ${Math.round(AT_RISK_THRESHOLD * 100)} % within 8 h`
+          }
+        />
+        <Stat
           label="Model"
           testId="overview-model"
           value={health ? (health.model ? health.model.name : 'None') : loading}
           hint={
             health?.model
               ? `v${health.model.version} · ${health.model.executionProvider.toUpperCase()}`
-              : 'no predictions yet'
+              : health?.predictor.state === 'loading'
+                ? 'loading…'
+                : health?.predictor.state === 'failed'
+                  ? 'could not be loaded'
+                  : 'no predictions'
           }
         />
       </div>
@@ -183,9 +199,19 @@ export function OverviewView() {
                 <dt>Model</dt>
                 <dd data-testid="health-model">
                   {health.model
-                    ? `${health.model.name} ${health.model.version} (contract ${health.model.contractVersion}, ${health.model.executionProvider.toUpperCase()})`
+                    ? `${health.model.name} ${health.model.version} (${health.model.source}, contract ${health.model.contractVersion})`
                     : 'No model loaded'}
                 </dd>
+                {health.model && (
+                  <>
+                    <dt>Runs on</dt>
+                    <dd data-testid="health-provider" title={health.model.executionProviderReason}>
+                      {health.model.executionProvider.toUpperCase()}
+                      {health.predictor.lastCycleMs !== null &&
+                        ` · last cycle ${Math.round(health.predictor.lastCycleMs)} ms`}
+                    </dd>
+                  </>
+                )}
               </dl>
               {health.problems.length > 0 && (
                 <ul className="problems" data-testid="health-problems">
@@ -204,7 +230,8 @@ export function OverviewView() {
       <Panel title="8-hour outlook" aside={<RiskScale />} testId="overview-outlook">
         <p className="muted">
           The servers most likely to have an incident in the next 8 hours will be ranked here, each with its risk, the
-          failure mode the model expects and when. It needs servers reporting and a loaded model; neither is there yet.
+          failure mode the model expects and its forecast. Until then, the Servers view shows every server&apos;s risk
+          and sorts by it.
         </p>
       </Panel>
     </View>
@@ -238,4 +265,16 @@ function FleetClockChip({ clock }: { clock: FleetClock }) {
       )}
     </span>
   );
+}
+
+/** Servers over the at-risk threshold; null while no server has a risk score. */
+function atRisk(data: FleetServers): number | null {
+  let scored = 0;
+  let over = 0;
+  for (const s of data.servers) {
+    if (s.risk === null) continue;
+    scored++;
+    if (s.risk > AT_RISK_THRESHOLD) over++;
+  }
+  return scored === 0 ? null : over;
 }

@@ -3,6 +3,7 @@ import { METRIC_BY_NAME, type MetricName } from '@shared/contract';
 import type { ServerSummary } from '@shared/domain';
 import { formatAge } from '../format';
 import { useRowWindow } from '../hooks/use-row-window';
+import { describeRisk, formatFailureMode, formatRisk, riskBand } from '../risk';
 import {
   describeMetric,
   formatMetric,
@@ -19,7 +20,7 @@ import {
 /** Up to this many rows render in full; above it only the visible ones (plus overscan) do. */
 const WINDOW_THRESHOLD = 150;
 const WINDOW_OPTIONS = { threshold: WINDOW_THRESHOLD, overscan: 12, estimatedRowHeight: 29 };
-const COLUMN_COUNT = 4 + METRIC_COLUMNS.length;
+const COLUMN_COUNT = 6 + METRIC_COLUMNS.length;
 
 export interface ServersTableProps {
   /** Filtered and sorted. */
@@ -86,6 +87,8 @@ export function ServersTable({ servers, sort, onSort, fleetNowMs, fleetTime, vie
           <col className="col-name" />
           <col className="col-profile" />
           <col className="col-state" />
+          <col className="col-risk" />
+          <col className="col-mode" />
           <col className="col-seen" />
           {METRIC_COLUMNS.map((c) => (
             <col key={c.metric} className={`col-metric col-${c.metric}`} />
@@ -96,6 +99,19 @@ export function ServersTable({ servers, sort, onSort, fleetNowMs, fleetTime, vie
             {header('name', 'Server')}
             {header('profile', 'Profile')}
             {header('state', 'State', undefined, 'Operating state as the source reports it; sorts worst first')}
+            {header(
+              'risk',
+              'Risk',
+              '8 h',
+              'Probability of an incident within 8 hours (the model); sorts highest first',
+              true,
+            )}
+            <th scope="col" title="The most likely kind of incident, should one come (faint where the risk is low)">
+              <span className="sort-button plain-head">
+                <span className="sort-label">Failure</span>
+                <span className="sort-unit">mode</span>
+              </span>
+            </th>
             {header('lastSeen', 'Last seen', 'fleet time', 'Newest sample, on the fleet clock; sorts stalest first')}
             {METRIC_COLUMNS.map((c) => header(c.metric, c.label, c.unit, thresholdHint(c.metric), true))}
           </tr>
@@ -174,6 +190,37 @@ const ServerRow = memo(
               {STATE_LABEL[server.state]}
             </span>
           )}
+        </td>
+        <td
+          className={server.risk === null ? 'num cell-risk cell-missing' : 'num cell-risk'}
+          data-testid="servers-risk"
+          data-risk={server.risk ?? undefined}
+          data-risk-unavailable={server.riskUnavailable?.reason}
+          title={describeRisk(server.risk, server.riskUnavailable)}
+        >
+          {server.risk !== null && <span className={`risk-dot risk-${riskBand(server.risk)}`} aria-hidden="true" />}
+          {formatRisk(server.risk)}
+        </td>
+        <td
+          className={
+            server.failureMode === null ||
+            server.failureMode === 'none' ||
+            server.risk === null ||
+            riskBand(server.risk) === 'low'
+              ? 'cell-mode muted'
+              : 'cell-mode'
+          }
+          data-testid="servers-failure-mode"
+          data-failure-mode={server.failureMode ?? undefined}
+          title={
+            server.failureMode === null
+              ? 'No prediction'
+              : server.failureMode === 'none'
+                ? 'No incident expected'
+                : `Should an incident come, most likely: ${server.failureMode}`
+          }
+        >
+          {formatFailureMode(server.failureMode)}
         </td>
         <td className="cell-seen" data-testid="servers-last-seen">
           {silent ? (

@@ -25,7 +25,12 @@ export function ServersView() {
   // fleet.updated comes once a second at --speed 300, give or take 30 ms. A window of exactly
   // 1000 ms against that stream lags further behind with every early event (up to a second);
   // one a little shorter keeps the table in step and still caps the rate for faster fleets.
-  const servers = useQuery('fleet.servers', {}, { refetchOn: 'fleet.updated', throttleMs: 900 });
+  // predictions.updated follows each fleet step once its prediction cycle is done: risk moves then.
+  const servers = useQuery(
+    'fleet.servers',
+    {},
+    { refetchOn: ['fleet.updated', 'predictions.updated'], throttleMs: 900 },
+  );
   const [text, setText] = useState('');
   const [profile, setProfile] = useState<Profile | null>(null);
   const [sort, setSort] = useState<SortOrder>(DEFAULT_SORT);
@@ -49,7 +54,7 @@ export function ServersView() {
   const filtered = text.trim() !== '' || profile !== null;
 
   return (
-    <View id="servers" title="Servers" subtitle="Every server with its newest metrics, live from the store.">
+    <View id="servers" title="Servers" subtitle="Every server with its risk and newest metrics, live from the store.">
       {servers.error && (
         <ErrorPanel title="Could not load the servers" error={servers.error} onRetry={servers.refetch} />
       )}
@@ -141,7 +146,9 @@ export function ServersView() {
 
           <p className="servers-note small">
             Tinted cells are at or over the data contract&apos;s warning or critical threshold (load and network have
-            none: they depend on the machine). Risk and 8-hour forecasts join this table with the prediction model.
+            none: they depend on the machine). Risk is the model&apos;s probability of an incident within 8 hours, with
+            the most likely failure mode; hover a dash to see why a server has none. Forecast charts will come with the
+            server detail view.
           </p>
         </Panel>
       )}

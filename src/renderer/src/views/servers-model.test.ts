@@ -24,6 +24,9 @@ function server(name: string, overrides: Partial<ServerSummary> = {}): ServerSum
     lastSeen: '2026-01-01T12:00:00.000Z',
     reporting: true,
     latest: { cpu_percent: 10 },
+    risk: null,
+    failureMode: null,
+    riskUnavailable: { reason: 'pending', detail: 'waiting for the first prediction cycle' },
     ...overrides,
   };
 }
@@ -121,6 +124,18 @@ describe('sorting', () => {
     expect(names(sortServers(fleet, { key: 'lastSeen', direction: 'descending' }))[0]).toBe('db1');
   });
 
+  it('sorts by risk, highest first, servers without a prediction last either way', () => {
+    const risky = [
+      server('a', { risk: 0.2, failureMode: 'none', riskUnavailable: null }),
+      server('b', { risk: 0.9, failureMode: 'memory', riskUnavailable: null }),
+      server('c'),
+      server('d', { risk: 0.2, failureMode: 'none', riskUnavailable: null }),
+    ];
+    expect(nextSort({ key: 'name', direction: 'ascending' }, 'risk')).toEqual({ key: 'risk', direction: 'descending' });
+    expect(names(sortServers(risky, { key: 'risk', direction: 'descending' }))).toEqual(['b', 'a', 'd', 'c']);
+    expect(names(sortServers(risky, { key: 'risk', direction: 'ascending' }))).toEqual(['a', 'd', 'b', 'c']);
+  });
+
   it('sorts by profile label, then name', () => {
     expect(names(sortServers(fleet, { key: 'profile', direction: 'ascending' }))).toEqual([
       'db1',
@@ -178,5 +193,8 @@ describe('sameServer', () => {
     expect(sameServer(a, { ...a, latest: { cpu_percent: 1 } })).toBe(false);
     expect(sameServer(a, { ...a, reporting: false })).toBe(false);
     expect(sameServer(a, { ...a, lastSeen: '2026-01-01T12:05:00.000Z' })).toBe(false);
+    expect(sameServer(a, { ...a, risk: 0.4, failureMode: 'none', riskUnavailable: null })).toBe(false);
+    const scored = server('a', { risk: 0.4, failureMode: 'none', riskUnavailable: null });
+    expect(sameServer(scored, { ...scored, failureMode: 'disk' })).toBe(false);
   });
 });

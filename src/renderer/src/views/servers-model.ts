@@ -112,7 +112,7 @@ const STATE_RANK: Record<ServerState, number> = {
   critical_issue: 7,
 };
 
-export type SortKey = 'name' | 'profile' | 'state' | 'lastSeen' | MetricName;
+export type SortKey = 'name' | 'profile' | 'state' | 'risk' | 'lastSeen' | MetricName;
 export type SortDirection = 'ascending' | 'descending';
 export interface SortOrder {
   key: SortKey;
@@ -141,6 +141,8 @@ function sortValue(server: ServerSummary, key: Exclude<SortKey, 'name' | 'profil
   switch (key) {
     case 'state':
       return server.state === null ? undefined : STATE_RANK[server.state];
+    case 'risk':
+      return server.risk ?? undefined;
     case 'lastSeen': {
       // Older is "more": descending shows the stalest first.
       const t = Date.parse(server.lastSeen);
@@ -212,6 +214,8 @@ export function sameServer(a: ServerSummary, b: ServerSummary): boolean {
   if (a.name !== b.name || a.state !== b.state || a.lastSeen !== b.lastSeen || a.reporting !== b.reporting)
     return false;
   if (a.profile !== b.profile) return false;
+  if (a.risk !== b.risk || a.failureMode !== b.failureMode || a.riskUnavailable?.detail !== b.riskUnavailable?.detail)
+    return false;
   for (const column of METRIC_COLUMNS) {
     if (a.latest[column.metric] !== b.latest[column.metric]) return false;
   }

@@ -121,10 +121,10 @@ export function tftVariableNames(spec: Pick<FeatureSpec, 'observed' | 'known'>, 
 }
 
 export function validateConfig(c: TftConfig): TftConfig {
-  const positive: (keyof TftConfig)[] = ['contextSteps', 'horizonSteps', 'observedChannels', 'knownChannels', 'targets', 'hidden', 'heads', 'variableHidden', 'profiles'];
+  const positive: ('contextSteps' | 'horizonSteps' | 'observedChannels' | 'knownChannels' | 'targets' | 'hidden' | 'heads' | 'variableHidden' | 'profiles')[] = ['contextSteps', 'horizonSteps', 'observedChannels', 'knownChannels', 'targets', 'hidden', 'heads', 'variableHidden', 'profiles'];
   for (const k of positive) {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`TFT config: ${k} must be a positive integer, got ${String(v)}`);
+    const v: unknown = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`TFT config: ${k} must be a positive integer, got ${JSON.stringify(v)}`);
   }
   if (c.observedGroups) {
     const g = c.observedGroups;

@@ -1,0 +1,342 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  dispatch,
+  EventBus,
+  METRIC_BY_NAME,
+  type EventMessage,
+  type EventPayload,
+  type Method,
+  type Output,
+} from '@shared/contract';
+import { createCore, STORE_FILE, type Core, type CoreConfig } from '../app';
+import { defaultFleet } from '../metrics/simulator/fleet-sim';
+import { generateFleet } from '../metrics/simulator/generate';
+import { loadModelFolder, type ModelManifest } from '../model/folder';
+import { bundledModelDir } from '../paths';
+import { openStore } from '../store';
+import { createMemoryLogger } from '../util/logger';
+import { FleetPredictor } from './fleet-predictor';
+import { PredictionLog } from './prediction-log';
+
+/**
+ * The prediction loop with real parts: the committed default model folder, a real onnxruntime
+ * session (cpu), a real SQLite store in a temp folder, the simulated fleet.
+ */
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+const BUNDLED = bundledModelDir({ mainDir: join(ROOT, 'out', 'main') });
+const ctx = { transport: 'in-process' } as const;
+const WALL = new Date(Date.UTC(2026, 2, 3, 9, 0));
+
+let manifest: ModelManifest;
+beforeAll(async () => {
+  manifest = (await loadModelFolder(BUNDLED)).manifest;
+});
+
+let dirs: string[] = [];
+let core: Core | undefined;
+afterEach(async () => {
+  await core?.close();
+  core = undefined;
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+function tempDir(prefix = 'tftmp-predict-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+function startCore(overrides: Partial<CoreConfig> = {}): {
+  core: Core;
+  events: EventMessage[];
+  logger: ReturnType<typeof createMemoryLogger>;
+} {
+  const logger = createMemoryLogger();
+  const started = createCore({
+    dataDir: tempDir(),
+    runtime: 'test',
+    logger,
+    heartbeatMs: 0,
+    now: () => WALL,
+    simulator: { servers: 20, seed: 'predict', speed: 1, backfillHours: 24 },
+    model: { bundledDir: BUNDLED, provider: 'cpu' },
+    ...overrides,
+  });
+  core = started;
+  const events: EventMessage[] = [];
+  started.events.onAny((m) => events.push(m));
+  return { core: started, events, logger };
+}
+
+async function call<M extends Method>(c: Core, method: M): Promise<Output<M>> {
+  return (await dispatch(c, method, {}, ctx, { validateOutput: true })) as Output<M>;
+}
+
+/** A copy of the default model folder with one byte of the ONNX file flipped. */
+function corruptedCopy(): string {
+  const dir = join(tempDir('tftmp-model-'), 'broken');
+  cpSync(BUNDLED, dir, { recursive: true });
+  const onnx = join(dir, 'model.onnx');
+  const bytes = readFileSync(onnx);
+  const at = bytes.length >> 1;
+  bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+  writeFileSync(onnx, bytes);
+  return dir;
+}
+
+describe('the prediction loop with the bundled model', () => {
+  it('predicts every server of a backfilled fleet: risk, failure mode, P10/P50/P90 in metric units', async () => {
+    const { core, events } = startCore();
+    await core.ready();
+    await core.predictionsIdle();
+
+    const health = await call(core, 'system.health');
+    expect(health.status).toBe('ok');
+    expect(health.model).toEqual({
+      name: manifest.name,
+      version: manifest.version,
+      contractVersion: manifest.contractVersion,
+      source: 'bundled',
+      fallbackReason: null,
+      executionProvider: 'cpu',
+      executionProviderReason: 'cpu requested',
+    });
+    expect(health.predictor).toMatchObject({ state: 'ready', detail: null, failedCycles: 0 });
+    expect(health.predictor.cycles).toBeGreaterThanOrEqual(1);
+
+    const current = await call(core, 'predictions.current');
+    const spec = manifest.featureSpec;
+    expect(current.model).toEqual({ name: manifest.name, version: manifest.version });
+    // The window ends on the last complete 30-minute step at or before the newest sample.
+    expect(current.time).toBe(WALL.toISOString());
+    expect(current.horizon.stepMinutes).toBe(spec.stepMinutes);
+    expect(current.horizon.times).toHaveLength(spec.horizonSteps);
+    expect(Date.parse(current.horizon.times.at(-1)!) - WALL.getTime()).toBe(8 * 3_600_000);
+    expect(current.servers).toHaveLength(20);
+    expect(current.skipped).toEqual([]);
+    for (const p of current.servers) {
+      expect(p.risk).toBeGreaterThanOrEqual(0);
+      expect(p.risk).toBeLessThanOrEqual(1);
+      expect(spec.failureModes).toContain(p.failureMode);
+      expect(Object.keys(p.failureModes)).toEqual(spec.failureModes);
+      expect(Object.values(p.failureModes).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+      expect(p.failureModes[p.failureMode]).toBe(Math.max(...Object.values(p.failureModes)));
+      expect(p.coverage).toBeGreaterThan(0.9);
+      expect(p.forecast.map((f) => f.metric)).toEqual(spec.targets);
+      for (const band of p.forecast) {
+        const { min, max } = METRIC_BY_NAME[band.metric];
+        for (let h = 0; h < spec.horizonSteps; h++) {
+          expect(band.p10[h]).toBeLessThanOrEqual(band.p50[h]!);
+          expect(band.p50[h]).toBeLessThanOrEqual(band.p90[h]!);
+          expect(band.p10[h]).toBeGreaterThanOrEqual(min);
+          expect(band.p90[h]).toBeLessThanOrEqual(max);
+        }
+      }
+    }
+    // Metric units, not scaled ones: a fleet's median CPU forecast is percent (well above 1), and
+    // generic servers, which report no latency, still get a latency forecast (through the profile).
+    const cpuMedian = current.servers.map((p) => p.forecast[0]!.p50[0]!).sort((a, b) => a - b)[10]!;
+    expect(cpuMedian).toBeGreaterThan(2);
+
+    // fleet.servers carries the same risk and failure mode.
+    const servers = await call(core, 'fleet.servers');
+    for (const s of servers.servers) {
+      const p = current.servers.find((x) => x.server === s.name)!;
+      expect(s).toMatchObject({ risk: p.risk, failureMode: p.failureMode, riskUnavailable: null });
+    }
+
+    const updated = events.filter((m) => m.name === 'predictions.updated');
+    expect(updated.length).toBeGreaterThanOrEqual(1);
+    const last = updated.at(-1)!.payload as EventPayload<'predictions.updated'>;
+    expect(last).toMatchObject({ time: WALL.toISOString(), servers: 20, skipped: 0 });
+    expect(last.atRisk).toBe(current.servers.filter((p) => p.risk > 0.5).length);
+  });
+
+  it("keeps each cycle's risk in the store's predictions table", async () => {
+    const { core } = startCore({ simulator: { servers: 4, seed: 'persist', speed: 1, backfillHours: 24 } });
+    await core.ready();
+    await core.predictionsIdle();
+    const current = await call(core, 'predictions.current');
+    const dataDir = core.config.dataDir;
+    await core.close();
+
+    const store = openStore(join(dataDir, STORE_FILE));
+    try {
+      const log = new PredictionLog(store);
+      for (const s of store.listServers()) {
+        const [row] = log.history(s.id);
+        const p = current.servers.find((x) => x.server === s.name)!;
+        expect(row).toEqual({
+          ts: WALL.getTime(),
+          model: `${manifest.name}@${manifest.version}`,
+          risk: expect.closeTo(p.risk, 6),
+          failureMode: p.failureMode,
+        });
+      }
+    } finally {
+      store.close();
+    }
+  });
+
+  it('predicts a server the model never saw through its profile, and skips one without data', async () => {
+    // A new database server (not in model.json's trainingServers), and a store holding a
+    // server that last reported two days ago (no sample in the 24 h context).
+    const dataDir = tempDir();
+    const store = openStore(join(dataDir, STORE_FILE));
+    const old = generateFleet({
+      seed: 'old',
+      start: WALL.getTime() - 72 * 3_600_000,
+      hours: 12,
+      servers: [{ name: 'ppold01', profile: 'generic' }],
+    });
+    store.ingest(old.columns, { now: WALL.getTime() });
+    store.close();
+    const fleet = [...defaultFleet(3), { name: 'ppdbnew900', profile: 'database' as const }];
+    expect(manifest.training.dataset.trainingServers).not.toContain('ppdbnew900');
+    const { core } = startCore({ dataDir, simulator: { servers: fleet, seed: 'unseen', speed: 1, backfillHours: 24 } });
+    await core.ready();
+    await core.predictionsIdle();
+
+    const current = await call(core, 'predictions.current');
+    const unseen = current.servers.find((p) => p.server === 'ppdbnew900')!;
+    expect(unseen).toMatchObject({ profile: 'database', knownServer: false });
+    expect(current.skipped).toEqual([
+      {
+        server: 'ppold01',
+        reason: 'no_data',
+        detail: expect.stringMatching(/no sample in the model's 24 h context window/),
+      },
+    ]);
+    const servers = await call(core, 'fleet.servers');
+    expect(servers.servers.find((s) => s.name === 'ppold01')).toMatchObject({
+      risk: null,
+      failureMode: null,
+      riskUnavailable: { reason: 'no_data' },
+    });
+    const known = manifest.training.dataset.trainingServers;
+    for (const p of current.servers) expect(p.knownServer).toBe(known.includes(p.server));
+  });
+
+  it('never runs two cycles at once: requests while one runs are skipped, the newest window runs after', async () => {
+    const dataDir = tempDir();
+    const store = openStore(join(dataDir, STORE_FILE));
+    try {
+      const data = generateFleet({
+        seed: 'skip',
+        start: WALL.getTime() - 24 * 3_600_000,
+        hours: 25,
+        servers: defaultFleet(3),
+      });
+      store.ingest(data.columns, { now: WALL.getTime() + 3_600_000 });
+      const events = new EventBus();
+      const times: string[] = [];
+      events.on('predictions.updated', (p) => times.push(p.time));
+      const predictor = new FleetPredictor({
+        config: { bundledDir: BUNDLED, provider: 'cpu' },
+        store,
+        events,
+        logger: createMemoryLogger(),
+        clock: () => WALL.getTime(),
+      });
+      await predictor.start();
+      // Ten fleet steps arriving together (a catch-up): one cycle runs, the other nine are skipped.
+      // Those in the same 30-minute window need no second cycle; the newest (a later window) gets one.
+      for (let i = 0; i < 9; i++) predictor.request(WALL.getTime() + i * 60_000);
+      predictor.request(WALL.getTime() + 35 * 60_000);
+      await predictor.idle();
+      expect(predictor.status()).toMatchObject({ cycles: 2, skippedCycles: 9, failedCycles: 0 });
+      expect(times).toEqual([WALL.toISOString(), new Date(WALL.getTime() + 30 * 60_000).toISOString()]);
+      // Nothing ran concurrently: each cycle saw the previous one finished (the session would
+      // otherwise report runs in flight when closed).
+      await predictor.close();
+      expect(predictor.status().cycles).toBe(2);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('runs on a timer without the simulator, from what the store holds', async () => {
+    const dataDir = tempDir();
+    const store = openStore(join(dataDir, STORE_FILE));
+    const data = generateFleet({
+      seed: 'imported',
+      start: WALL.getTime() - 24 * 3_600_000,
+      hours: 24,
+      servers: defaultFleet(5),
+    });
+    store.ingest(data.columns, { now: WALL.getTime() });
+    store.close();
+    const { core } = startCore({
+      dataDir,
+      simulator: null,
+      model: { bundledDir: BUNDLED, provider: 'cpu', intervalMs: 25 },
+    });
+    await core.ready();
+    await expect
+      .poll(async () => (await call(core, 'system.health')).predictor.cycles, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(3);
+    const current = await call(core, 'predictions.current');
+    expect(current.servers).toHaveLength(5);
+  });
+});
+
+describe('when the model folder is refused', () => {
+  it('runs on without predictions, and /health says why', async () => {
+    const { core } = startCore({ model: { bundledDir: corruptedCopy(), provider: 'cpu' } });
+    await core.ready();
+    await core.predictionsIdle();
+
+    const health = await call(core, 'system.health');
+    expect(health.status).toBe('degraded');
+    expect(health.model).toBeNull();
+    expect(health.predictor.state).toBe('failed');
+    expect(health.predictor.detail).toMatch(/the bundled model cannot be loaded: .*model\.onnx.*sha256/);
+    expect(health.problems).toEqual([expect.stringMatching(/^No predictions: the bundled model cannot be loaded/)]);
+
+    // Everything else works.
+    const status = await call(core, 'fleet.status');
+    expect(status.serversTotal).toBe(20);
+    const servers = await call(core, 'fleet.servers');
+    expect(servers.servers[0]).toMatchObject({
+      risk: null,
+      failureMode: null,
+      riskUnavailable: { reason: 'no_model' },
+    });
+    const current = await call(core, 'predictions.current');
+    expect(current).toMatchObject({ model: null, time: null, servers: [], skipped: [] });
+  });
+
+  it('falls back to the bundled model when the preferred one is corrupted, and says so', async () => {
+    const preferred = corruptedCopy();
+    const { core } = startCore({
+      simulator: { servers: 3, seed: 'fallback', speed: 1, backfillHours: 24 },
+      model: { bundledDir: BUNDLED, preferredDir: preferred, provider: 'cpu' },
+    });
+    await core.ready();
+    await core.predictionsIdle();
+    const health = await call(core, 'system.health');
+    expect(health.status).toBe('degraded');
+    expect(health.model).toMatchObject({ source: 'bundled', name: manifest.name });
+    expect(health.model?.fallbackReason).toMatch(/preferred model was refused.*checksum|sha256/);
+    expect((await call(core, 'predictions.current')).servers).toHaveLength(3);
+  });
+
+  it('reports no model at all when none is configured', async () => {
+    const { core } = startCore({ model: null, simulator: { servers: 2, seed: 'none', speed: 1, backfillHours: 1 } });
+    await core.ready();
+    const health = await call(core, 'system.health');
+    expect(health).toMatchObject({
+      status: 'ok',
+      model: null,
+      predictor: { state: 'off', detail: 'no model is configured' },
+    });
+    expect((await call(core, 'fleet.servers')).servers[0]).toMatchObject({
+      risk: null,
+      riskUnavailable: { reason: 'no_model' },
+    });
+  });
+});

@@ -1,0 +1,435 @@
+import { performance } from 'node:perf_hooks';
+import { inferProfile, type EventBus, type Profile } from '@shared/contract';
+import {
+  AT_RISK_THRESHOLD,
+  type CurrentPredictions,
+  type ModelInfo,
+  type PredictionSkip,
+  type PredictorStatus,
+  type ServerPrediction,
+} from '@shared/domain';
+import { buildInferenceBatch, contextSamples, inferenceTime, stepMs, type WindowBatch } from '../model/features';
+import {
+  ModelFolderError,
+  expectedTensors,
+  resolveActiveModel,
+  type ActiveModel,
+  type ModelManifest,
+} from '../model/folder';
+import {
+  createInferenceSession,
+  type InferenceSession,
+  type InputTensor,
+  type OutputTensor,
+  type ProviderSetting,
+} from '../model/infer';
+import type { MetricsStore } from '../store';
+import type { Logger } from '../util/logger';
+import { bandIndices, decodePredictions } from './decode-predictions';
+import { PredictionLog } from './prediction-log';
+
+export interface PredictorConfig {
+  /** The model shipped with the app (`bundledModelDir()` in paths.ts); always the fallback. */
+  bundledDir: string;
+  /** The model the user chose; when it is refused the bundled one runs and /health says why. */
+  preferredDir?: string | null;
+  /** Execution provider: auto (default: times the GPU providers that load against the cpu), cpu, webgpu, cuda. */
+  provider?: ProviderSetting;
+  /** onnxruntime intra-op threads; default the machine's cores. */
+  intraOpThreads?: number;
+  /**
+   * Servers that reported less than this share of the context window are skipped (low_coverage).
+   * Default 0.5, the share training windows needed: the model has not seen emptier windows.
+   */
+  minCoverage?: number;
+  /** Keep each cycle's risk and failure mode in the store's predictions table. Default true. */
+  persist?: boolean;
+}
+
+export const DEFAULT_MIN_COVERAGE = 0.5;
+/** Cycles per summary line in the log. */
+const LOG_EVERY = 60;
+
+/** Model input name -> the WindowBatch field that feeds it (the TFT export's names). */
+const INPUT_FIELDS = {
+  observed: 'observed',
+  observed_mask: 'observedMask',
+  known: 'known',
+  profile: 'profile',
+  server_bucket: 'serverBucket',
+} as const satisfies Record<string, keyof WindowBatch>;
+const OUTPUTS = { quantiles: 'quantiles', risk: 'risk', failureMode: 'failure_mode' } as const;
+
+interface Loaded {
+  /** Where the model came from (the ONNX bytes are not kept: the session holds its own copy). */
+  active: Pick<ActiveModel, 'source' | 'fallbackReason'> & { dir: string };
+  manifest: ModelManifest;
+  session: InferenceSession;
+  knownServers: ReadonlySet<string>;
+  /** "name@version": the predictions table's model column. */
+  ref: string;
+}
+
+interface Cycle {
+  model: { name: string; version: string };
+  time: number;
+  predictedAt: number;
+  servers: ServerPrediction[];
+  byServer: Map<string, ServerPrediction>;
+  skipped: Map<string, PredictionSkip>;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * The first slice of the fleet loop: the active model, one inference session (reused), and a
+ * prediction cycle over the store's latest window whenever new samples arrive (`request`).
+ * Cycles run off the caller's path, one at a time: a request while one runs is skipped and
+ * counted, and the newest skipped one runs afterwards if its window is newer than the one just
+ * predicted, so the predictions never fall a window behind. A model that cannot be loaded leaves
+ * the predictor `failed` with the reason; the rest of the app runs on.
+ */
+export class FleetPredictor {
+  private state: PredictorStatus['state'] = 'loading';
+  private detail: string | null = null;
+  private loaded: Loaded | null = null;
+  private latest: Cycle | null = null;
+  private running: Promise<void> | null = null;
+  private pendingAt: number | null = null;
+  private closed = false;
+  private readonly stats = { cycles: 0, skippedCycles: 0, failedCycles: 0, lastCycleMs: null as number | null };
+  private lastCycleError: string | null = null;
+  /** Durations of the cycles since the last summary line. */
+  private recentMs: number[] = [];
+  private readonly log: PredictionLog | null;
+
+  constructor(
+    private readonly options: {
+      /** Null: no model configured, the predictor stays `off`. */
+      config: PredictorConfig | null;
+      store: MetricsStore;
+      events: EventBus;
+      logger: Logger;
+      /** The fleet clock (ms): when a cycle ran. */
+      clock: () => number;
+    },
+  ) {
+    if (options.config === null) this.state = 'off';
+    this.log = options.config === null || options.config.persist === false ? null : new PredictionLog(options.store);
+  }
+
+  /** Loads the model and opens its session; never throws (a failure is the `failed` state, with its reason). */
+  async start(): Promise<void> {
+    const { config, logger } = this.options;
+    if (config === null) return;
+    try {
+      const active = await resolveActiveModel(config.preferredDir, config.bundledDir);
+      const manifest = active.model.manifest;
+      checkServable(manifest);
+      const session = await createInferenceSession({
+        modelBytes: active.model.onnxBytes,
+        ...expectedTensors(manifest),
+        provider: config.provider ?? 'auto',
+        ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
+        logger,
+      });
+      if (this.closed) {
+        await session.close();
+        return;
+      }
+      this.loaded = {
+        active: { source: active.source, fallbackReason: active.fallbackReason, dir: active.model.dir },
+        manifest,
+        session,
+        knownServers: new Set(manifest.training.dataset.trainingServers),
+        ref: `${manifest.name}@${manifest.version}`,
+      };
+      this.state = 'ready';
+      if (active.fallbackReason) logger.warn('model: using the bundled model', { reason: active.fallbackReason });
+      logger.info('model: ready', {
+        name: manifest.name,
+        version: manifest.version,
+        source: active.source,
+        dir: active.model.dir,
+        provider: session.report.provider,
+        reason: session.report.reason,
+      });
+    } catch (error) {
+      this.state = 'failed';
+      this.detail = describeLoadError(error);
+      logger.error('model: none could be loaded; running without predictions', { error });
+    }
+  }
+
+  /**
+   * A cycle for the fleet at `at` (ms, fleet time): the window ending at the last complete model
+   * step at or before it. Returns at once; the cycle runs on a later turn of the event loop.
+   */
+  request(at: number): void {
+    if (this.state !== 'ready' || this.closed) return;
+    if (this.running) {
+      this.stats.skippedCycles++;
+      this.pendingAt = Math.max(this.pendingAt ?? at, at);
+      return;
+    }
+    this.running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.cycle(at))
+      .finally(() => {
+        this.running = null;
+        const pending = this.pendingAt;
+        this.pendingAt = null;
+        const spec = this.loaded?.manifest.featureSpec;
+        if (pending !== null && spec && (this.latest === null || inferenceTime(pending, spec) > this.latest.time)) {
+          this.request(pending);
+        }
+      });
+  }
+
+  /** Resolves when no cycle is running or queued (tests, and closing). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  status(): PredictorStatus {
+    return {
+      state: this.state,
+      detail:
+        this.state === 'failed'
+          ? this.detail
+          : this.state === 'off'
+            ? 'no model is configured'
+            : this.state === 'ready'
+              ? this.lastCycleError
+              : null,
+      cycles: this.stats.cycles,
+      skippedCycles: this.stats.skippedCycles,
+      failedCycles: this.stats.failedCycles,
+      lastCycleMs: this.stats.lastCycleMs,
+      lastPredictionTime: this.latest ? iso(this.latest.time) : null,
+    };
+  }
+
+  modelInfo(): ModelInfo | null {
+    if (!this.loaded) return null;
+    const { manifest, active, session } = this.loaded;
+    return {
+      name: manifest.name,
+      version: manifest.version,
+      contractVersion: manifest.contractVersion,
+      source: active.source,
+      fallbackReason: active.fallbackReason,
+      executionProvider: session.report.provider,
+      executionProviderReason: session.report.reason,
+    };
+  }
+
+  /** Risk and failure mode of one server for fleet.servers, or why there are none. */
+  riskOf(server: string): { risk: number | null; failureMode: string | null; riskUnavailable: PredictionSkip | null } {
+    const p = this.latest?.byServer.get(server);
+    if (p) return { risk: p.risk, failureMode: p.failureMode, riskUnavailable: null };
+    return { risk: null, failureMode: null, riskUnavailable: this.whyNot(server) };
+  }
+
+  current(): CurrentPredictions {
+    const c = this.latest;
+    const spec = this.loaded?.manifest.featureSpec;
+    if (!c || !spec) {
+      return {
+        model: this.loaded ? { name: this.loaded.manifest.name, version: this.loaded.manifest.version } : null,
+        time: null,
+        predictedAt: null,
+        horizon: { stepMinutes: spec?.stepMinutes ?? 0, times: [] },
+        servers: [],
+        skipped: [],
+      };
+    }
+    const step = stepMs(spec);
+    return {
+      model: c.model,
+      time: iso(c.time),
+      predictedAt: iso(c.predictedAt),
+      horizon: {
+        stepMinutes: spec.stepMinutes,
+        times: Array.from({ length: spec.horizonSteps }, (_, k) => iso(c.time + (k + 1) * step)),
+      },
+      servers: c.servers,
+      skipped: [...c.skipped].map(([server, skip]) => ({ server, ...skip })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pendingAt = null;
+    await this.idle();
+    await this.loaded?.session.close();
+  }
+
+  /** The first cycle, then one summary line per LOG_EVERY cycles: at 300x a line per cycle would flood the log. */
+  private logCycle(durationMs: number, servers: number, skipped: number, time: number): void {
+    this.recentMs.push(durationMs);
+    if (this.stats.cycles !== 1 && this.recentMs.length < LOG_EVERY) return;
+    const sorted = [...this.recentMs].sort((a, b) => a - b);
+    this.recentMs = [];
+    this.options.logger.info('predictions: cycles', {
+      cycles: this.stats.cycles,
+      skippedCycles: this.stats.skippedCycles,
+      servers,
+      skipped,
+      // Not `time`: the log record's own timestamp field.
+      window: iso(time),
+      medianMs: sorted[sorted.length >> 1],
+      maxMs: sorted.at(-1),
+      sampled: sorted.length,
+    });
+  }
+
+  private whyNot(server: string): PredictionSkip {
+    if (this.state === 'failed')
+      return { reason: 'no_model', detail: `no model could be loaded: ${this.detail ?? 'unknown error'}` };
+    if (this.state === 'off') return { reason: 'no_model', detail: 'no model is configured' };
+    if (this.state === 'loading') return { reason: 'pending', detail: 'the model is loading' };
+    if (!this.latest) return { reason: 'pending', detail: 'waiting for the first prediction cycle' };
+    return this.latest.skipped.get(server) ?? { reason: 'pending', detail: 'new since the latest prediction cycle' };
+  }
+
+  private async cycle(at: number): Promise<void> {
+    const loaded = this.loaded;
+    if (!loaded || this.closed) return;
+    const { store, logger, events } = this.options;
+    const spec = loaded.manifest.featureSpec;
+    const minCoverage = this.options.config?.minCoverage ?? DEFAULT_MIN_COVERAGE;
+    const t0 = performance.now();
+    try {
+      const stored = store.listServers();
+      const profiles = new Map<string, Profile>(stored.map((s) => [s.name, s.profile]));
+      const profileOf = (name: string): Profile => profiles.get(name) ?? inferProfile(name);
+      const t = inferenceTime(at, spec);
+      const columns = store.latestWindow(contextSamples(spec), t);
+      const built = buildInferenceBatch(columns, spec, at, {
+        knownServers: loaded.knownServers,
+        servers: stored.map((s) => s.name),
+        profileOf,
+        minCoverage,
+      });
+      const { batch } = built;
+      let servers: ServerPrediction[] = [];
+      if (batch.size > 0) {
+        const feeds: Record<string, InputTensor> = {};
+        for (const [name, field] of Object.entries(INPUT_FIELDS)) feeds[name] = batch[field];
+        const outputs = await loaded.session.run(feeds, batch.size);
+        if (this.closed) return;
+        servers = decodePredictions(
+          {
+            spec,
+            servers: batch.server,
+            profiles: batch.server.map(profileOf),
+            coverage: built.coverage,
+            knownServers: loaded.knownServers,
+          },
+          {
+            quantiles: floats(outputs, OUTPUTS.quantiles),
+            risk: floats(outputs, OUTPUTS.risk),
+            failureMode: floats(outputs, OUTPUTS.failureMode),
+          },
+        );
+      }
+      const skipped = new Map<string, PredictionSkip>(
+        built.skipped.map((s) => [
+          s.server,
+          s.reason === 'no_data'
+            ? { reason: 'no_data', detail: `no sample in the model's ${contextHours(spec)} h context window` }
+            : {
+                reason: 'low_coverage',
+                detail: `reported ${Math.round(s.coverage * 100)} % of the ${contextHours(spec)} h context window; the model needs ${Math.round(minCoverage * 100)} %`,
+              },
+        ]),
+      );
+      const predictedAt = this.options.clock();
+      if (this.log && servers.length > 0) {
+        try {
+          this.log.write(built.time, loaded.ref, servers, new Map(stored.map((s) => [s.name, s.id])));
+        } catch (error) {
+          // The predictions stand without their history: report, do not fail the cycle.
+          logger.warn('predictions: could not be stored', { error });
+        }
+      }
+      const model = { name: loaded.manifest.name, version: loaded.manifest.version };
+      this.latest = {
+        model,
+        time: built.time,
+        predictedAt,
+        servers,
+        byServer: new Map(servers.map((p) => [p.server, p])),
+        skipped,
+      };
+      const durationMs = Math.round((performance.now() - t0) * 100) / 100;
+      this.stats.cycles++;
+      this.stats.lastCycleMs = durationMs;
+      this.logCycle(durationMs, servers.length, skipped.size, t);
+      this.lastCycleError = null;
+      events.emit('predictions.updated', {
+        model,
+        time: iso(built.time),
+        predictedAt: iso(predictedAt),
+        servers: servers.length,
+        skipped: skipped.size,
+        atRisk: servers.reduce((n, p) => n + (p.risk > AT_RISK_THRESHOLD ? 1 : 0), 0),
+        durationMs,
+      });
+    } catch (error) {
+      this.stats.failedCycles++;
+      const message = error instanceof Error ? error.message : String(error);
+      // Once per distinct failure: a broken cycle at 300x would otherwise log every second.
+      if (message !== this.lastCycleError) logger.error('predictions: cycle failed', { error });
+      this.lastCycleError = `the last prediction cycle failed: ${message}`;
+    }
+  }
+}
+
+/** A model folder this loop can serve: the TFT's inputs, the three outputs it reads, P10/P50/P90. */
+function checkServable(manifest: ModelManifest): void {
+  const inputs = manifest.onnx.inputs.map((t) => t.name);
+  const unknown = inputs.filter((n) => !Object.hasOwn(INPUT_FIELDS, n));
+  if (unknown.length > 0)
+    throw new Error(
+      `model ${manifest.name} ${manifest.version}: inputs ${unknown.join(', ')} are not ones the feature pipeline builds`,
+    );
+  const missing = Object.keys(INPUT_FIELDS).filter((n) => !inputs.includes(n));
+  if (missing.length > 0)
+    throw new Error(`model ${manifest.name} ${manifest.version}: inputs ${missing.join(', ')} are missing`);
+  for (const name of Object.values(OUTPUTS)) {
+    const out = manifest.onnx.outputs.find((t) => t.name === name);
+    if (!out || out.dtype !== 'float32')
+      throw new Error(`model ${manifest.name} ${manifest.version}: no float32 output "${name}"`);
+  }
+  try {
+    bandIndices(manifest.featureSpec);
+  } catch (error) {
+    throw new Error(`model ${manifest.name} ${manifest.version}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function floats(outputs: Record<string, OutputTensor>, name: string): Float32Array {
+  const data = outputs[name]?.data;
+  if (!(data instanceof Float32Array)) throw new Error(`output "${name}" is not float32`);
+  return data;
+}
+
+function contextHours(spec: { contextSteps: number; stepMinutes: number }): number {
+  return (spec.contextSteps * spec.stepMinutes) / 60;
+}
+
+/**
+ * One readable line: a no_usable_model error repeats the bundled folder's location before its
+ * own ("model folder X, file ...: the bundled model cannot be loaded: model folder X, file ...: why"),
+ * so only the part from "the bundled model" on is kept.
+ */
+function describeLoadError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ModelFolderError && error.code === 'no_usable_model') {
+    const at = message.indexOf('the bundled model cannot be loaded');
+    if (at > 0) return message.slice(at);
+  }
+  return message;
+}
