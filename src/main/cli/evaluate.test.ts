@@ -1,28 +1,15 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvaluationReport } from '../core/eval/evaluate';
 import { evaluateCommand } from './evaluate';
 import { UsageError } from './usage-error';
+import { captureIo } from './testing/capture-io';
 
 let root: string;
 
-const quiet = (): { stdout: PassThrough; stderr: NodeJS.WriteStream; text: () => string; errors: () => string } => {
-  const stdout = new PassThrough();
-  const chunks: string[] = [];
-  stdout.on('data', (c: Buffer) => chunks.push(c.toString()));
-  const stderr = new PassThrough();
-  const errChunks: string[] = [];
-  stderr.on('data', (c: Buffer) => errChunks.push(c.toString()));
-  return {
-    stdout,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-    text: () => chunks.join(''),
-    errors: () => errChunks.join(''),
-  };
-};
+const quiet = captureIo;
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'evaluate-cli-'));

@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../core/util/logger';
 import { buildDataset } from '../core/model/features';
@@ -13,21 +13,14 @@ import type { NodeBundle } from '../core/store/testing/bundle';
 import { generateCommand } from './generate';
 import { trainCommand } from './train';
 import { UsageError } from './usage-error';
+import { captureIo } from './testing/capture-io';
 
 let root: string;
 let datasetDir: string;
 let bundle: NodeBundle;
 let worker: TrainWorkerFactory;
 
-const quiet = (): { stdout: PassThrough; stderr: NodeJS.WriteStream; text: () => string; errors: () => string } => {
-  const stdout = new PassThrough();
-  const chunks: string[] = [];
-  stdout.on('data', (c: Buffer) => chunks.push(c.toString()));
-  const stderr = new PassThrough();
-  const errChunks: string[] = [];
-  stderr.on('data', (c: Buffer) => errChunks.push(c.toString()));
-  return { stdout, stderr: stderr as unknown as NodeJS.WriteStream, text: () => chunks.join(''), errors: () => errChunks.join('') };
-};
+const quiet = captureIo;
 
 beforeAll(async () => {
   ({ bundle, factory: worker } = await bundleTrainWorker());
