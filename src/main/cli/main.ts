@@ -4,6 +4,7 @@ import { bundledTrainWorker } from '../core/model/train/train-worker-bundled';
 import { EVALUATE_USAGE, evaluateCommand } from './evaluate';
 import { GENERATE_USAGE, generateCommand } from './generate';
 import { IMPORT_USAGE, importCommand } from './import';
+import { REPLAY_USAGE, replayCommand } from './replay';
 import { SERVE_USAGE, serveCommand } from './serve';
 import { TRAIN_USAGE, trainCommand } from './train';
 import { UsageError } from './usage-error';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; run: (argv: string[]) => Promi
   import: { summary: 'load Parquet, Arrow or CSV metric files into the store', run: importCommand, usage: IMPORT_USAGE },
   generate: { summary: 'generate a simulated fleet dataset (Parquet + mapping + metadata)', run: generateCommand, usage: GENERATE_USAGE },
   train: { summary: 'train the TFT on a dataset folder and write a model folder', run: async (argv) => void (await trainCommand(argv, { worker: bundledTrainWorker })), usage: TRAIN_USAGE },
+  replay: { summary: 'score every step of a history file as if seen live (CSV of risk, bands, anomaly score); --nab for the NAB benchmark', run: async (argv) => void (await replayCommand(argv)), usage: REPLAY_USAGE },
   evaluate: { summary: 'the early-warning benchmark of a model folder against baselines (report.json + report.html)', run: async (argv) => void (await evaluateCommand(argv)), usage: EVALUATE_USAGE },
 };
 
