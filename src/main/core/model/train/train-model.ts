@@ -4,7 +4,7 @@ import type { FeatureSpec, WindowBatch } from '../features/feature-spec';
 import { backendInUse, selectBackend, type BackendInfo, type BackendOptions } from '../tft/backend';
 import { tftConfigFromSpec, type TftHyperParams } from '../tft/config';
 import { HostAdam } from '../tft/host-adam';
-import { tftLoss } from '../tft/loss';
+import { DEFAULT_QUANTILE_WEIGHT, tftLoss } from '../tft/loss';
 import { TftModel, disposeInputs } from '../tft/tft-tfjs';
 import { trainStep } from '../tft/train-step';
 import { seededRandom, type SerializedWeights } from '../tft/weight-store';
@@ -201,17 +201,22 @@ export function evaluateLoss(
   let sum = 0;
   for (let start = 0; start < rows.length; start += size) {
     const batch = dataset.materialize(split, rows.subarray(start, Math.min(rows.length, start + size)));
-    sum += batchLoss(model, batch, options.positiveWeight ?? 1) * batch.size;
+    sum += batchLoss(model, batch, options.positiveWeight ?? 1).total * batch.size;
   }
   return sum / rows.length;
 }
 
-function batchLoss(model: TftModel, batch: WindowBatch, positiveWeight: number): number {
+/**
+ * A batch's total loss, and what early stopping watches: the same without the failure-mode
+ * term, which is learned on the few positive windows only and swings from epoch to epoch (with
+ * it, every default run kept epoch 4).
+ */
+function batchLoss(model: TftModel, batch: WindowBatch, positiveWeight: number): { total: number; monitored: number } {
   const c = model.config;
   const b = batch.size;
   const inputs = model.inputsFromBatch(batch);
   try {
-    let value = NaN;
+    let value = { total: NaN, monitored: NaN };
     tf.tidy(() => {
       const targets = {
         targets: tf.tensor3d(batch.targets, [b, c.horizonSteps, c.targets]),
@@ -219,7 +224,9 @@ function batchLoss(model: TftModel, batch: WindowBatch, positiveWeight: number):
         risk: tf.tensor1d(batch.risk),
         failureMode: tf.tensor1d(batch.failureMode, 'int32'),
       };
-      value = tftLoss(model.forward(inputs), targets, { quantiles: c.quantiles, positiveWeight }).total.dataSync()[0]!;
+      const loss = tftLoss(model.forward(inputs), targets, { quantiles: c.quantiles, positiveWeight });
+      const [total, quantile, risk] = [loss.total, loss.quantile, loss.risk].map((x) => x.dataSync()[0]!);
+      value = { total: total!, monitored: DEFAULT_QUANTILE_WEIGHT * quantile! + risk! };
     });
     return value;
   } finally {
@@ -351,15 +358,20 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
 
       const v0 = performance.now();
       let validationLoss: number | null = null;
+      let validationMonitored: number | null = null;
       if (validationRows.length > 0) {
         let sum = 0;
+        let monitoredSum = 0;
         for (let start = 0; start < validationRows.length; start += batchSize) {
           if (signal?.aborted) throw cancelled();
           const rows = validationRows.subarray(start, Math.min(validationRows.length, start + batchSize));
-          sum += batchLoss(model, dataset.materialize('validation', rows), positiveWeight) * rows.length;
+          const l = batchLoss(model, dataset.materialize('validation', rows), positiveWeight);
+          sum += l.total * rows.length;
+          monitoredSum += l.monitored * rows.length;
           await yieldToEventLoop();
         }
         validationLoss = sum / validationRows.length;
+        validationMonitored = monitoredSum / validationRows.length;
       }
       validationMs += performance.now() - v0;
       const trainLoss = lossSum / lossCount;
@@ -378,8 +390,8 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
         phase: 'validation',
       });
 
-      // Without validation windows the train loss is what is watched.
-      const monitored = validationLoss ?? trainLoss;
+      // Forecast + risk loss on validation (batchLoss); without validation windows, the train loss.
+      const monitored = validationMonitored ?? trainLoss;
       let stop = false;
       if (best === null || monitored < best.loss - minDelta) {
         best = { epoch, loss: monitored, weights: model.serialize() };
