@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_VERSION, EventBus, STEP_MS, type CoreApi, type Handlers } from '@shared/contract';
+import { API_VERSION, ApiError, EventBus, STEP_MS, type CoreApi, type Handlers } from '@shared/contract';
 import type { Health, SourceStatus } from '@shared/domain';
 import { APP_INFO } from './app-info';
 import { FleetPredictor, type PredictorConfig } from './fleet/fleet-predictor';
@@ -155,6 +155,12 @@ export function createCore(config: CoreConfig): Core {
     'fleet.status': () => fleetStatus(store, fleetTime(), sources()),
     'fleet.servers': () => fleetServers(store, fleetTime(), (server) => predictor.riskOf(server)),
     'predictions.current': () => predictor.current(),
+    'alerts.active': () => ({ fleetTime: new Date(fleetTime()).toISOString(), alerts: predictor.activeAlerts() }),
+    'alerts.acknowledge': ({ id, by }) => {
+      const alert = predictor.acknowledgeAlert(id, by);
+      if (!alert) throw new ApiError('not_found', `No open alert with id ${id}`);
+      return alert;
+    },
     'settings.get': () => settings.get(),
     'settings.update': (patch) => {
       const next = settings.update(patch);

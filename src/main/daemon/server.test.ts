@@ -85,7 +85,7 @@ const jsonHeaders = { 'content-type': 'application/json' };
 describe('the route table, with a token configured', () => {
   it('registers the routes we expect (so the loops below cover them all)', () => {
     const paths = concreteRoutes().map((r) => `${r.method} ${r.path}`);
-    for (const expected of ['POST /api/rpc/system.health', 'GET /health', 'GET /status', 'GET /ws', 'GET /login', 'GET /assets/app-abc123.js']) {
+    for (const expected of ['POST /api/rpc/system.health', 'GET /health', 'GET /status', 'GET /alerts/active', 'GET /metrics', 'GET /ws', 'GET /login', 'GET /assets/app-abc123.js']) {
       expect(paths).toContain(expected);
     }
   });

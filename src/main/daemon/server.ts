@@ -6,7 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { WebSocket } from 'ws';
 import { api, ApiError, dispatch, METHODS, type CoreApi, type EventMessage } from '@shared/contract';
 import { CONTENT_SECURITY_POLICY } from '@shared/contract/csp';
+import type { ActiveAlerts, CurrentPredictions, Health } from '@shared/domain';
 import type { Logger } from '../core/util/logger';
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics';
 import {
   allowedHostNames,
   hostNameOf,
@@ -133,6 +135,25 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return reply.header('cache-control', 'no-store').send(output);
     });
   }
+
+  // Prometheus scrapes: plain text, not JSON-RPC; behind the same Host/token gate as every GET.
+  app.get('/metrics', async (_request, reply) => {
+    const ask = (method: 'system.health' | 'predictions.current' | 'alerts.active'): Promise<unknown> =>
+      dispatch(core, method, {}, { transport: 'http' }, {
+        onInternalError: (m, error) => logger.error('handler failed', { method: m, error }),
+      });
+    const [health, predictions, alerts] = await Promise.all([
+      ask('system.health'),
+      ask('predictions.current'),
+      ask('alerts.active'),
+    ]);
+    const text = renderMetrics({
+      health: health as Health,
+      predictions: predictions as CurrentPredictions,
+      alerts: alerts as ActiveAlerts,
+    });
+    return reply.header('cache-control', 'no-store').type(PROMETHEUS_CONTENT_TYPE).send(text);
+  });
 
   app.get('/ws', { websocket: true }, (socket: WebSocket) => {
     const send = (message: EventMessage): void => {

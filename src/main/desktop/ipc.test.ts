@@ -196,6 +196,8 @@ describe('registerIpc on its own', () => {
           'fleet.status': failing,
           'fleet.servers': failing,
           'predictions.current': failing,
+          'alerts.active': failing,
+          'alerts.acknowledge': failing,
           'settings.get': failing,
           'settings.update': failing,
         },

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import {
+  AcknowledgeAlertSchema,
+  ActiveAlertsSchema,
+  AlertSchema,
   CurrentPredictionsSchema,
   FleetServersSchema,
   FleetStatusSchema,
@@ -57,6 +60,18 @@ export const api = {
     input: NoInput,
     output: CurrentPredictionsSchema,
     rest: { method: 'GET', path: '/predictions/current' },
+  },
+  'alerts.active': {
+    summary:
+      'Open alerts: servers whose risk crossed the warning or critical threshold, with failure mode, time to threshold and acknowledgement.',
+    input: NoInput,
+    output: ActiveAlertsSchema,
+    rest: { method: 'GET', path: '/alerts/active' },
+  },
+  'alerts.acknowledge': {
+    summary: 'Acknowledges an open alert (who, when); it stays open until the risk resolves it. Emits alerts.changed.',
+    input: AcknowledgeAlertSchema,
+    output: AlertSchema,
   },
   'settings.get': {
     summary: 'The user settings (theme, risk palette).',

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { FleetUpdatedSchema, HealthSchema, PredictionsUpdatedSchema, SettingsSchema } from '../domain';
+import { AlertsChangedSchema, FleetUpdatedSchema, HealthSchema, PredictionsUpdatedSchema, SettingsSchema } from '../domain';
 
 /**
  * Every push event, declared once. Names are `domain.past-tense-verb`. The desktop sends them
@@ -13,6 +13,8 @@ export const events = {
   'fleet.updated': FleetUpdatedSchema,
   /** A prediction cycle finished (after new samples, at most one cycle at a time). */
   'predictions.updated': PredictionsUpdatedSchema,
+  /** Alerts opened, resolved, changed or were acknowledged. */
+  'alerts.changed': AlertsChangedSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

@@ -3,3 +3,4 @@ export * from './health';
 export * from './samples';
 export * from './settings';
 export * from './predictions';
+export * from './alerts';

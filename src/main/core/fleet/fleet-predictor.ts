@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { inferProfile, type EventBus, type Profile } from '@shared/contract';
 import {
   AT_RISK_THRESHOLD,
+  type Alert,
   type CurrentPredictions,
   type ModelInfo,
   type PredictionSkip,
@@ -25,6 +26,8 @@ import {
 } from '../model/infer';
 import type { MetricsStore } from '../store';
 import type { Logger } from '../util/logger';
+import { AlertBook, toAlert, type AlertChanges } from './alerts';
+import { AlertLog } from './alerts-store';
 import { bandIndices, decodePredictions } from './decode-predictions';
 import { PredictionLog } from './prediction-log';
 
@@ -42,7 +45,7 @@ export interface PredictorConfig {
    * Default 0.5, the share training windows needed: the model has not seen emptier windows.
    */
   minCoverage?: number;
-  /** Keep each cycle's risk and failure mode in the store's predictions table. Default true. */
+  /** Keep each cycle's risk and failure mode in the store's predictions table, and alerts in its alerts table. Default true. */
   persist?: boolean;
 }
 
@@ -102,6 +105,8 @@ export class FleetPredictor {
   /** Durations of the cycles since the last summary line. */
   private recentMs: number[] = [];
   private readonly log: PredictionLog | null;
+  private readonly alertLog: AlertLog | null;
+  private readonly alerts: AlertBook;
 
   constructor(
     private readonly options: {
@@ -115,7 +120,68 @@ export class FleetPredictor {
     },
   ) {
     if (options.config === null) this.state = 'off';
-    this.log = options.config === null || options.config.persist === false ? null : new PredictionLog(options.store);
+    const persist = options.config !== null && options.config.persist !== false;
+    this.log = persist ? new PredictionLog(options.store) : null;
+    this.alertLog = persist ? new AlertLog(options.store) : null;
+    let restored: ReturnType<AlertLog['load']> = { open: [], nextId: 1 };
+    try {
+      if (this.alertLog) restored = this.alertLog.load();
+    } catch (error) {
+      options.logger.warn('alerts: open alerts could not be restored', { error });
+    }
+    this.alerts = new AlertBook(restored.open, restored.nextId);
+  }
+
+  /** Open alerts, critical first (see alerts.ts). */
+  activeAlerts(): Alert[] {
+    return this.alerts.active().map(toAlert);
+  }
+
+  /** Acknowledges an open alert (fleet time); null when no open alert has this id. Emits alerts.changed once. */
+  acknowledgeAlert(id: number, by: string): Alert | null {
+    const at = this.options.clock();
+    const result = this.alerts.acknowledge(id, by, at);
+    if (!result) return null;
+    if (result.changed) {
+      this.persistAlerts([result.alert], null);
+      this.options.events.emit('alerts.changed', {
+        time: iso(at),
+        opened: 0,
+        updated: 0,
+        resolved: 0,
+        acknowledged: 1,
+        active: this.alerts.counts(),
+      });
+    }
+    return toAlert(result.alert);
+  }
+
+  private persistAlerts(alerts: AlertChanges['opened'], serverIds: ReadonlyMap<string, number> | null): void {
+    if (!this.alertLog || alerts.length === 0) return;
+    try {
+      const ids = serverIds ?? new Map(this.options.store.listServers().map((s) => [s.name, s.id]));
+      this.alertLog.write(alerts, ids);
+    } catch (error) {
+      // The alerts stand in memory without their history: report, do not fail the cycle.
+      this.options.logger.warn('alerts: could not be stored', { error });
+    }
+  }
+
+  /** The alert step of a cycle: moves the book on, stores what changed, tells the views. */
+  private stepAlerts(cycle: Cycle, step: number, horizonSteps: number, serverIds: ReadonlyMap<string, number>): void {
+    const horizonTimes = Array.from({ length: horizonSteps }, (_, k) => cycle.time + (k + 1) * step);
+    const changes = this.alerts.apply({ at: cycle.predictedAt, horizonTimes, servers: cycle.servers });
+    const changed = [...changes.opened, ...changes.updated, ...changes.resolved];
+    if (changed.length === 0) return;
+    this.persistAlerts(changed, serverIds);
+    this.options.events.emit('alerts.changed', {
+      time: iso(cycle.predictedAt),
+      opened: changes.opened.length,
+      updated: changes.updated.length,
+      resolved: changes.resolved.length,
+      acknowledged: 0,
+      active: this.alerts.counts(),
+    });
   }
 
   /** Loads the model and opens its session; never throws (a failure is the `failed` state, with its reason). */
@@ -346,9 +412,10 @@ export class FleetPredictor {
         ]),
       );
       const predictedAt = this.options.clock();
+      const serverIds = new Map(stored.map((s) => [s.name, s.id]));
       if (this.log && servers.length > 0) {
         try {
-          this.log.write(built.time, loaded.ref, servers, new Map(stored.map((s) => [s.name, s.id])));
+          this.log.write(built.time, loaded.ref, servers, serverIds);
         } catch (error) {
           // The predictions stand without their history: report, do not fail the cycle.
           logger.warn('predictions: could not be stored', { error });
@@ -363,6 +430,7 @@ export class FleetPredictor {
         byServer: new Map(servers.map((p) => [p.server, p])),
         skipped,
       };
+      this.stepAlerts(this.latest, stepMs(spec), spec.horizonSteps, serverIds);
       const durationMs = Math.round((performance.now() - t0) * 100) / 100;
       this.stats.cycles++;
       this.stats.lastCycleMs = durationMs;

@@ -1,0 +1,112 @@
+import type { ActiveAlerts, CurrentPredictions, Health } from '@shared/domain';
+
+/** The content type of the Prometheus text exposition format. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Forecast horizons exported, in hours from the end of the context window. */
+export const METRICS_HORIZON_HOURS = [1, 4, 8] as const;
+
+/** A label value as the exposition format wants it: backslash, double quote and newline escaped. */
+export function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function labels(pairs: Record<string, string>): string {
+  const body = Object.entries(pairs)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',');
+  return body ? `{${body}}` : '';
+}
+
+/** A sample value: Prometheus spells the non-finite ones NaN, +Inf, -Inf. */
+function value(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
+class Exposition {
+  private readonly lines: string[] = [];
+
+  family(name: string, type: 'gauge' | 'counter' | 'summary', help: string): this {
+    this.lines.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+    return this;
+  }
+
+  sample(name: string, pairs: Record<string, string>, v: number): this {
+    this.lines.push(`${name}${labels(pairs)} ${value(v)}`);
+    return this;
+  }
+
+  text(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+/**
+ * `GET /metrics`: the latest predictions, alerts and the prediction loop in the Prometheus text
+ * exposition format (0.0.4), from the same contract outputs the API answers.
+ */
+export function renderMetrics(input: {
+  health: Health;
+  predictions: CurrentPredictions;
+  alerts: ActiveAlerts;
+}): string {
+  const { health, predictions, alerts } = input;
+  const out = new Exposition();
+
+  out.family(
+    'tftmp_incident_risk',
+    'gauge',
+    'Probability of an incident within 8 h, from the latest prediction cycle.',
+  );
+  for (const p of predictions.servers)
+    out.sample('tftmp_incident_risk', { server: p.server, profile: p.profile }, p.risk);
+
+  out.family(
+    'tftmp_forecast',
+    'gauge',
+    'Forecast quantile of each target metric at a horizon after the context window, in the metric units.',
+  );
+  const stepMinutes = predictions.horizon.stepMinutes;
+  for (const p of predictions.servers) {
+    for (const band of p.forecast) {
+      for (const hours of METRICS_HORIZON_HOURS) {
+        if (stepMinutes <= 0) continue;
+        const k = Math.round((hours * 60) / stepMinutes) - 1;
+        for (const [quantile, values] of [
+          ['0.5', band.p50],
+          ['0.9', band.p90],
+        ] as const) {
+          const v = values[k];
+          if (v === undefined) continue;
+          out.sample('tftmp_forecast', { server: p.server, metric: band.metric, quantile, horizon: `${hours}h` }, v);
+        }
+      }
+    }
+  }
+
+  out.family('tftmp_alerts_active', 'gauge', 'Open alerts by severity.');
+  const counts = { warning: 0, critical: 0 };
+  for (const a of alerts.alerts) counts[a.severity]++;
+  for (const [severity, n] of Object.entries(counts)) out.sample('tftmp_alerts_active', { severity }, n);
+
+  out.family('tftmp_model_info', 'gauge', 'The active model (1 while one is loaded).');
+  if (health.model) {
+    out.sample(
+      'tftmp_model_info',
+      { name: health.model.name, version: health.model.version, provider: health.model.executionProvider },
+      1,
+    );
+  }
+
+  const p = health.predictor;
+  out.family('tftmp_prediction_cycle_last_seconds', 'gauge', 'Wall time of the last prediction cycle.');
+  if (p.lastCycleMs !== null) out.sample('tftmp_prediction_cycle_last_seconds', {}, p.lastCycleMs / 1000);
+  out.family('tftmp_prediction_cycles_total', 'counter', 'Prediction cycles since start, by outcome.');
+  out.sample('tftmp_prediction_cycles_total', { outcome: 'ok' }, p.cycles);
+  out.sample('tftmp_prediction_cycles_total', { outcome: 'skipped' }, p.skippedCycles);
+  out.sample('tftmp_prediction_cycles_total', { outcome: 'failed' }, p.failedCycles);
+  return out.text();
+}
