@@ -24,6 +24,7 @@ import { METRIC_BY_NAME, METRIC_NAMES } from '@shared/contract';
 import { auprc, auroc, brierScore } from '../src/main/core/eval/ranking';
 import { defaultFleet } from '../src/main/core/metrics/simulator/fleet-sim';
 import { generateFleet } from '../src/main/core/metrics/simulator/generate';
+import { tftFeeds } from '../src/main/core/model/export/feeds';
 import { buildDataset } from '../src/main/core/model/features/dataset';
 import type { FeatureSpec } from '../src/main/core/model/features/feature-spec';
 import { expectedTensors, loadModelFolder } from '../src/main/core/model/folder';
@@ -66,10 +67,7 @@ it('model quality on an unseen fleet (JSON on stdout)', { timeout: 1_800_000 }, 
       const batch = ds.materialize('train', rows);
       const base = raw.materialize('train', rows);
       const t0 = performance.now();
-      const out = await session.run(
-        { observed: batch.observed, observed_mask: batch.observedMask, known: batch.known, profile: batch.profile, server_bucket: batch.serverBucket },
-        batch.size,
-      );
+      const out = await session.run(tftFeeds(batch), batch.size);
       inferMs += performance.now() - t0;
       risk.set(out.risk!.data as Float32Array, from);
       for (let b = 0; b < batch.size; b++) {

@@ -14,10 +14,11 @@
  */
 import { inferProfile, METRIC_BY_NAME, type MetricName, type Profile } from '@shared/contract';
 import type { SampleColumns } from '@shared/domain';
+import { tftFeeds } from '../model/export/feeds';
 import { decodePredictions } from '../fleet/decode-predictions';
-import { buildDataset, makeScaler, unscaleWith, type FeatureSpec, type WindowBatch } from '../model/features';
+import { buildDataset, makeScaler, unscaleWith, type FeatureSpec } from '../model/features';
 import { contextCoverage } from '../model/features/windows';
-import type { InferenceSession, InputTensor } from '../model/infer';
+import type { InferenceSession } from '../model/infer';
 
 /** Context coverage the training windows needed; replay uses the same rule. */
 export const REPLAY_MIN_COVERAGE = 0.5;
@@ -67,14 +68,6 @@ export interface ReplaySummary {
   bands: boolean;
 }
 
-const INPUTS = {
-  observed: 'observed',
-  observed_mask: 'observedMask',
-  known: 'known',
-  profile: 'profile',
-  server_bucket: 'serverBucket',
-} as const satisfies Record<string, keyof WindowBatch>;
-
 /** How far x lies outside [lo, hi], in band widths (width floored at `minWidth`). */
 export function anomalyScore(x: number, lo: number, hi: number, minWidth: number): number {
   const width = Math.max(hi - lo, minWidth);
@@ -117,9 +110,7 @@ export async function replayHistory(options: ReplayOptions): Promise<ReplaySumma
     signal?.throwIfAborted();
     const rows = Int32Array.from({ length: Math.min(size, n - from) }, (_, k) => from + k);
     const batch = ds.materialize('train', rows);
-    const feeds: Record<string, InputTensor> = {};
-    for (const [name, field] of Object.entries(INPUTS)) feeds[name] = batch[field];
-    const outputs = await session.run(feeds, batch.size);
+    const outputs = await session.run(tftFeeds(batch), batch.size);
     signal?.throwIfAborted();
     const predictions = decodePredictions(
       {

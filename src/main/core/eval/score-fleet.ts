@@ -16,6 +16,7 @@ import {
   type FeatureSpec,
   type Scaler,
 } from '../model/features';
+import { tftFeeds } from '../model/export/feeds';
 import type { InferenceSession } from '../model/infer';
 import type { ScoredPoints } from './alerts';
 import { ForecastAccumulator } from './forecast-metrics';
@@ -120,13 +121,7 @@ export async function scoreFleet(options: ScoreFleetOptions): Promise<FleetScore
     const batch = ds.materialize('train', rows);
     const base = raw.materialize('train', rows);
     const out = await session.run(
-      {
-        observed: batch.observed,
-        observed_mask: batch.observedMask,
-        known: batch.known,
-        profile: batch.profile,
-        server_bucket: batch.serverBucket,
-      },
+      tftFeeds(batch),
       batch.size,
     );
     const r = out.risk!.data as Float32Array;

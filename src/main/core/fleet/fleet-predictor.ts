@@ -9,7 +9,8 @@ import {
   type PredictorStatus,
   type ServerPrediction,
 } from '@shared/domain';
-import { buildInferenceBatch, contextSamples, inferenceTime, stepMs, type WindowBatch } from '../model/features';
+import { TFT_INPUT_FIELDS, tftFeeds } from '../model/export/feeds';
+import { buildInferenceBatch, contextSamples, inferenceTime, stepMs } from '../model/features';
 import {
   ModelFolderError,
   expectedTensors,
@@ -20,7 +21,6 @@ import {
 import {
   createInferenceSession,
   type InferenceSession,
-  type InputTensor,
   type OutputTensor,
   type ProviderSetting,
 } from '../model/infer';
@@ -53,14 +53,6 @@ export const DEFAULT_MIN_COVERAGE = 0.5;
 /** Cycles per summary line in the log. */
 const LOG_EVERY = 60;
 
-/** Model input name -> the WindowBatch field that feeds it (the TFT export's names). */
-const INPUT_FIELDS = {
-  observed: 'observed',
-  observed_mask: 'observedMask',
-  known: 'known',
-  profile: 'profile',
-  server_bucket: 'serverBucket',
-} as const satisfies Record<string, keyof WindowBatch>;
 const OUTPUTS = { quantiles: 'quantiles', risk: 'risk', failureMode: 'failure_mode' } as const;
 
 interface Loaded {
@@ -381,9 +373,7 @@ export class FleetPredictor {
       const { batch } = built;
       let servers: ServerPrediction[] = [];
       if (batch.size > 0) {
-        const feeds: Record<string, InputTensor> = {};
-        for (const [name, field] of Object.entries(INPUT_FIELDS)) feeds[name] = batch[field];
-        const outputs = await loaded.session.run(feeds, batch.size);
+        const outputs = await loaded.session.run(tftFeeds(batch), batch.size);
         if (this.closed) return;
         servers = decodePredictions(
           {
@@ -458,12 +448,12 @@ export class FleetPredictor {
 /** A model folder this loop can serve: the TFT's inputs, the three outputs it reads, P10/P50/P90. */
 function checkServable(manifest: ModelManifest): void {
   const inputs = manifest.onnx.inputs.map((t) => t.name);
-  const unknown = inputs.filter((n) => !Object.hasOwn(INPUT_FIELDS, n));
+  const unknown = inputs.filter((n) => !Object.hasOwn(TFT_INPUT_FIELDS, n));
   if (unknown.length > 0)
     throw new Error(
       `model ${manifest.name} ${manifest.version}: inputs ${unknown.join(', ')} are not ones the feature pipeline builds`,
     );
-  const missing = Object.keys(INPUT_FIELDS).filter((n) => !inputs.includes(n));
+  const missing = Object.keys(TFT_INPUT_FIELDS).filter((n) => !inputs.includes(n));
   if (missing.length > 0)
     throw new Error(`model ${manifest.name} ${manifest.version}: inputs ${missing.join(', ')} are missing`);
   for (const name of Object.values(OUTPUTS)) {

@@ -1,4 +1,5 @@
 import type { FeatureSpec } from '../features/feature-spec';
+import { type TFT_INPUT_NAMES } from './feeds';
 import { OnnxOps, type OnnxValue, type WeightTensor } from '../onnx/onnx-ops';
 import { ONNX_OPSET } from '../onnx/graph-builder';
 import { tftVariableNames, validateConfig, type TftConfig } from '../tft/config';
@@ -52,7 +53,6 @@ export interface ExportTftOptions {
 }
 
 /** Graph input names, in the order of TftInputs. */
-export const TFT_INPUT_NAMES = ['observed', 'observed_mask', 'known', 'profile', 'server_bucket'] as const;
 /** Graph output names, predictions first, then interpretation. */
 export const TFT_OUTPUT_NAMES = ['quantiles', 'risk', 'failure_mode', 'static_weights', 'encoder_weights', 'decoder_weights', 'attention'] as const;
 

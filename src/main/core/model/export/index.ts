@@ -1,5 +1,4 @@
 export {
-  TFT_INPUT_NAMES,
   TFT_OUTPUT_NAMES,
   TftExportError,
   exportTftToOnnx,
@@ -9,3 +8,4 @@ export {
   type ExportedTft,
   type TftSource,
 } from './export-tft';
+export { TFT_INPUT_FIELDS, TFT_INPUT_NAMES, tftFeeds, type TftInputName } from './feeds';
