@@ -155,6 +155,11 @@ export function createCore(config: CoreConfig): Core {
     'fleet.status': () => fleetStatus(store, fleetTime(), sources()),
     'fleet.servers': () => fleetServers(store, fleetTime(), (server) => predictor.riskOf(server)),
     'predictions.current': () => predictor.current(),
+    'predictions.server': ({ server }) => {
+      if (!store.listServers().some((s) => s.name === server))
+        throw new ApiError('not_found', `No server named "${server}" in the store`);
+      return predictor.forServer(server);
+    },
     'alerts.active': () => ({ fleetTime: new Date(fleetTime()).toISOString(), alerts: predictor.activeAlerts() }),
     'alerts.acknowledge': ({ id, by }) => {
       const alert = predictor.acknowledgeAlert(id, by);

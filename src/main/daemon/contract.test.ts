@@ -26,6 +26,7 @@ const SAMPLE_INPUTS: { [M in Method]: Input<M> } = {
   'fleet.status': {},
   'fleet.servers': {},
   'predictions.current': {},
+  'predictions.server': { server: 'ppweb001' },
   'alerts.active': {},
   'alerts.acknowledge': { id: 1, by: 'contract test' },
   'settings.get': {},
@@ -33,7 +34,7 @@ const SAMPLE_INPUTS: { [M in Method]: Input<M> } = {
 };
 
 /** Methods whose sample input names an object this empty core does not have: they answer not_found. */
-const NOT_FOUND_HERE: ReadonlySet<Method> = new Set<Method>(['alerts.acknowledge']);
+const NOT_FOUND_HERE: ReadonlySet<Method> = new Set<Method>(['alerts.acknowledge', 'predictions.server']);
 
 let env: Awaited<ReturnType<typeof startTestDaemon>>;
 let core: Core;

@@ -53,6 +53,20 @@ describe('predictions over HTTP', () => {
     expect(first!.forecast[0]!.p50).toHaveLength(16);
   });
 
+  it('GET /predict/:server answers one server like /predictions/current does; an unknown name is 404', async () => {
+    const current = api['predictions.current'].output.parse((await get(`${env.daemon.url}/predictions/current`)).body);
+    const name = current.servers[0]!.server;
+    const { status, body } = await get(`${env.daemon.url}/predict/${encodeURIComponent(name)}`);
+    expect(status).toBe(200);
+    const one = api['predictions.server'].output.parse(body);
+    expect(one.prediction?.server).toBe(name);
+    expect(one.unavailable).toBeNull();
+    expect(one.horizon.times).toHaveLength(16);
+    const missing = await get(`${env.daemon.url}/predict/no-such-server`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 'not_found', message: 'No server named "no-such-server" in the store' });
+  });
+
   it('GET /servers carries risk and failure mode; GET /health the model and its provider', async () => {
     const servers = api['fleet.servers'].output.parse((await get(`${env.daemon.url}/servers`)).body);
     expect(servers.servers.every((s) => s.risk !== null && s.failureMode !== null && s.riskUnavailable === null)).toBe(

@@ -196,6 +196,7 @@ describe('registerIpc on its own', () => {
           'fleet.status': failing,
           'fleet.servers': failing,
           'predictions.current': failing,
+          'predictions.server': failing,
           'alerts.active': failing,
           'alerts.acknowledge': failing,
           'settings.get': failing,

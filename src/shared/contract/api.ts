@@ -4,6 +4,8 @@ import {
   ActiveAlertsSchema,
   AlertSchema,
   CurrentPredictionsSchema,
+  ServerPredictionQuerySchema,
+  ServerPredictionResultSchema,
   FleetServersSchema,
   FleetStatusSchema,
   HealthSchema,
@@ -60,6 +62,13 @@ export const api = {
     input: NoInput,
     output: CurrentPredictionsSchema,
     rest: { method: 'GET', path: '/predictions/current' },
+  },
+  'predictions.server': {
+    summary:
+      "One server's latest prediction (risk, failure mode, forecast bands), or why it has none; a server never seen in training is predicted through its profile. not_found for a server the store does not have.",
+    input: ServerPredictionQuerySchema,
+    output: ServerPredictionResultSchema,
+    rest: { method: 'GET', path: '/predict/:server' },
   },
   'alerts.active': {
     summary:

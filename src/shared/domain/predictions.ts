@@ -72,6 +72,24 @@ export const CurrentPredictionsSchema = z.object({
 });
 export type CurrentPredictions = z.infer<typeof CurrentPredictionsSchema>;
 
+/** `predictions.server` input: one server by name. */
+export const ServerPredictionQuerySchema = z.object({ server: z.string().min(1).max(200) }).strict();
+
+/**
+ * `predictions.server`: one server's latest prediction, or why it has none. A server the model
+ * never saw in training is predicted through its profile (`prediction.knownServer` false).
+ */
+export const ServerPredictionResultSchema = z.object({
+  model: PredictionModelRefSchema.nullable(),
+  time: isoTime.nullable(),
+  predictedAt: isoTime.nullable(),
+  horizon: CurrentPredictionsSchema.shape.horizon,
+  /** Null when the latest cycle did not predict this server: `unavailable` says why. */
+  prediction: ServerPredictionSchema.nullable(),
+  unavailable: PredictionSkipSchema.nullable(),
+});
+export type ServerPredictionResult = z.infer<typeof ServerPredictionResultSchema>;
+
 /** Pushed after every prediction cycle: enough for counters; views refetch the rest. */
 export const PredictionsUpdatedSchema = z.object({
   model: PredictionModelRefSchema,

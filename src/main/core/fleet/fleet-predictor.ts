@@ -8,6 +8,7 @@ import {
   type PredictionSkip,
   type PredictorStatus,
   type ServerPrediction,
+  type ServerPredictionResult,
 } from '@shared/domain';
 import { TFT_INPUT_FIELDS, tftFeeds } from '../model/export/feeds';
 import { buildInferenceBatch, contextSamples, inferenceTime, stepMs } from '../model/features';
@@ -313,6 +314,13 @@ export class FleetPredictor {
       servers: c.servers,
       skipped: [...c.skipped].map(([server, skip]) => ({ server, ...skip })),
     };
+  }
+
+  /** One server of the latest cycle, or why it has none (the caller checks the server exists). */
+  forServer(server: string): ServerPredictionResult {
+    const { servers, skipped: _, ...cycle } = this.current();
+    const prediction = servers.find((p) => p.server === server) ?? null;
+    return { ...cycle, prediction, unavailable: prediction ? null : this.whyNot(server) };
   }
 
   async close(): Promise<void> {
