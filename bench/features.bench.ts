@@ -11,6 +11,7 @@ import {
   DEFAULT_FEATURE_SPEC,
   type DatasetStats,
 } from '../src/main/core/model/features';
+import { median, round } from '../src/main/core/util/stats';
 
 /**
  * Feature pipeline benchmark: the training dataset of the default configuration (20 servers x
@@ -25,12 +26,6 @@ import {
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const T0 = Date.UTC(2024, 0, 1);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function time<T>(work: () => T): { value: T; ms: number[] } {
   let value = work();

@@ -18,6 +18,7 @@ import type { InputTensor } from '../src/main/core/model/infer';
 import { runWorkloadBench } from '../src/main/core/model/onnx/testing/workload-bench';
 import { seededRandom } from '../src/main/core/util/seeded-random';
 import { createMemoryLogger } from '../src/main/core/util/logger';
+import { median, round } from '../src/main/core/util/stats';
 
 const TARGET_MS: Record<number, number> = { 90: 50, 1000: 1000 };
 
@@ -83,8 +84,7 @@ async function bundledModelTimings(batches: number[]): Promise<Record<string, un
         await session.run(inputs, batch);
         ms.push(performance.now() - t0);
       }
-      ms.sort((a, b) => a - b);
-      const medianMs = Math.round(((ms[4]! + ms[5]!) / 2) * 100) / 100;
+      const medianMs = round(median(ms), 2);
       const targetMs = TARGET_MS[batch] ?? null;
       timings[batch] = { medianMs, targetMs, met: targetMs === null ? null : medianMs < targetMs };
     }

@@ -19,17 +19,12 @@ import { StoreWorker } from '../src/main/core/store/store-worker';
 import { REPO_ROOT, bundleForNode } from '../src/main/core/store/testing/bundle';
 import { tempDir } from '../src/main/core/store/testing/fixtures';
 import { fleetBatch } from '../src/main/core/store/testing/fleet-batch';
+import { median, round } from '../src/main/core/util/stats';
 
 const RUNS = Number(process.env.STORE_BENCH_RUNS ?? 5);
 const SERVERS = 1_000;
 const T0 = Date.UTC(2024, 0, 1);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function cpuMs(since: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(since);

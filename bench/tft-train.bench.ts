@@ -25,18 +25,13 @@ import { sliceBatch, syntheticBatch } from '../src/main/core/model/tft/testing/s
 import { tftForward } from '../src/main/core/model/tft/tft-model';
 import { TftModel, disposeInputs } from '../src/main/core/model/tft/tft-tfjs';
 import { trainStep } from '../src/main/core/model/tft/train-step';
+import { median, round } from '../src/main/core/util/stats';
 
 const STEPS = Number(process.env.TFT_BENCH_STEPS ?? 20);
 const BACKENDS = (process.env.TFT_BENCH_BACKENDS ?? 'wasm,cpu').split(',') as TfBackendName[];
 const HPARAMS = JSON.parse(process.env.TFT_BENCH_HPARAMS ?? '{}') as Partial<TftHyperParams>;
 const BATCH = Number(process.env.TFT_BENCH_BATCH ?? 64);
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function timeTraining(config: TftConfig, steps: number): { msPerStep: number; minMs: number; params: number } {
   const model = new TftModel(config, { seed: 1 });

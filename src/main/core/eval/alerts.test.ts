@@ -6,7 +6,6 @@ import {
   chooseThreshold,
   leadTimes,
   onsetsByServer,
-  quantile,
   serverWeeks,
   type ScoredPoints,
 } from './alerts';
@@ -114,11 +113,5 @@ describe('alerts', () => {
       11,
     );
     expect(many).toEqual([0, 100, 200, 300, 400, 500, 599, 699, 799, 899, 999]);
-  });
-
-  it('quantile interpolates', () => {
-    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
-    expect(quantile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 0.1)).toBe(2);
-    expect(quantile([], 0.5)).toBeNaN();
   });
 });

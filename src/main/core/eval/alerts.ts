@@ -182,12 +182,3 @@ export function chooseThreshold(
   return { threshold: top + Math.max(1e-9, Math.abs(top) * 1e-9), falseAlarmsPerServerWeek: 0, tried };
 }
 
-/** Quantile q in [0, 1] of values (linear interpolation), NaN when empty. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}

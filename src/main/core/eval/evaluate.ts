@@ -11,13 +11,13 @@ import { generateFleet, type GeneratedFleet } from '../metrics/simulator/generat
 import { expectedTensors, loadModelFolder } from '../model/folder';
 import { createInferenceSession } from '../model/infer';
 import { createMemoryLogger } from '../util/logger';
+import { quantile } from '../util/stats';
 import {
   alertOutcome,
   chooseThreshold,
   DEFAULT_ALERT_RULES,
   leadTimes,
   onsetsByServer,
-  quantile,
   serverWeeks,
   type AlertRules,
 } from './alerts';

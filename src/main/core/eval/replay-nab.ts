@@ -26,6 +26,7 @@ import { readSamplesFile } from '../metrics/io';
 import { stepMs, type FeatureSpec } from '../model/features';
 import type { InferenceSession } from '../model/infer';
 import { replayHistory, type ReplayRow } from './replay';
+import { median } from '../util/stats';
 
 export const NAB_PROBATION_SHARE = 0.15;
 /** CloudWatch NetworkIn: bytes per 5-minute period -> Mbit/s. */
@@ -264,11 +265,10 @@ export async function replayNab(options: NabOptions): Promise<NabReport> {
         falseAlarms += r.falseAlarms;
         for (const w of r.windows) if (w.leadMinutesBeforeCentre !== null) leads.push(w.leadMinutesBeforeCentre);
       }
-      leads.sort((a, b) => a - b);
       headline[rule][score] = {
         windows,
         detected,
-        medianLeadMinutes: leads.length ? leads[Math.floor(leads.length / 2)]! : null,
+        medianLeadMinutes: leads.length ? median(leads) : null,
         falseAlarms,
         falseAlarmsPerDay: days > 0 ? Math.round((falseAlarms / days) * 1000) / 1000 : 0,
       };

@@ -13,6 +13,7 @@ import {
 import type { Logger } from '../../../util/logger';
 import { toTensorSpecs } from './check-graph';
 import { DEFAULT_WORKLOAD, buildWorkloadModel, workloadInputs, type WorkloadConfig } from './workload-model';
+import { median, round } from '../../../util/stats';
 
 /**
  * Times the workload model per provider and batch size through the inference module, and
@@ -201,12 +202,3 @@ function maxAbsDiff(a: Record<string, OutputTensor>, b: Record<string, OutputTen
   return m;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-function round(x: number, digits = 1): number {
-  return Math.round(x * 10 ** digits) / 10 ** digits;
-}
