@@ -54,6 +54,43 @@ describe('the serve command', () => {
     }
   });
 
+  it('--shard K/N: two daemons split a fleet exactly, each predicting and exporting only its own servers', async () => {
+    const shards = await Promise.all(
+      ['1/2', '2/2'].map((shard) => startServe(['--servers', '12', '--shard', shard, '--provider', 'cpu'])),
+    );
+    try {
+      type Servers = { servers: { name: string }[] };
+      const names: string[][] = [];
+      for (const serve of shards) {
+        const servers = JSON.parse((await get(`${serve.url}/servers`)).body) as Servers;
+        names.push(servers.servers.map((s) => s.name).sort());
+        // /metrics exports the risk of this shard's servers only, once the first cycle has run.
+        let metrics = '';
+        for (let i = 0; i < 100 && !metrics.includes('tftmp_incident_risk{'); i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          metrics = (await get(`${serve.url}/metrics`)).body;
+        }
+        const exported = [...metrics.matchAll(/^tftmp_incident_risk\{server="([^"]+)"/gm)].map((m) => m[1]!).sort();
+        expect(exported).toEqual(names.at(-1));
+      }
+      const [a, b] = names as [string[], string[]];
+      expect(a.length).toBeGreaterThan(0);
+      expect(b.length).toBeGreaterThan(0);
+      expect(a.filter((n) => b.includes(n))).toEqual([]);
+      // Together: the 12 servers the unsharded daemon simulates.
+      const whole = ['ppcond01', 'ppdb001', 'ppdb002', 'ppetl01', 'ppgen01', 'ppml0001', 'ppml0002', 'pprisk01', 'ppweb001', 'ppweb002', 'ppweb003', 'ppweb004'];
+      expect([...a, ...b].sort()).toEqual(whole);
+    } finally {
+      for (const serve of shards) expect(await serve.stop()).toBe(0);
+    }
+  });
+
+  it('refuses a malformed --shard, naming what it expects', () => {
+    const result = spawnSync(process.execPath, [CLI, 'serve', '--shard', '3/2'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/K must be from 1 to N \(2\), got 3/);
+  });
+
   it('beyond loopback, generates a 0600 token and requires it', async () => {
     const serve = await startServe(['--host', '0.0.0.0']);
     try {

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCore, DEFAULT_SIMULATOR } from '../core/app';
+import { formatShard, inShard, parseShard, type Shard } from '../core/fleet/shard';
+import { defaultFleet } from '../core/metrics/simulator/fleet-sim';
 import { APP_INFO } from '../core/app-info';
 import type { ProviderSetting } from '../core/model/infer';
 import { bundledModelDir, defaultDataDir } from '../core/paths';
+import { bundledStoreWorker } from '../core/store/store-worker-bundled';
 import { createStderrLogger } from '../core/util/logger';
 import { isLoopbackHost, loadOrCreateToken } from '../daemon/security';
 import { startDaemon } from '../daemon/server';
@@ -24,6 +27,8 @@ Options:
   --servers N       size of the simulated fleet, the embedded default source (default 20)
   --speed X         simulated fleet seconds per real second, 1 to 3600 (default 1)
   --seed S          simulated fleet seed (default tftmp)
+  --shard K/N       run shard K of N: only the servers whose name hashes to shard K are
+                    simulated and predicted (docs/scale-out.md); default: the whole fleet
   --no-simulator    no simulated fleet: serve imported data and real sources only
   --model DIR       a model folder (model.onnx + model.json) to predict with; the bundled
                     model (resources/models/default) runs when it is refused, and /health says why
@@ -46,6 +51,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       servers: { type: 'string', default: String(DEFAULT_SIMULATOR.servers) },
       speed: { type: 'string', default: String(DEFAULT_SIMULATOR.speed) },
       seed: { type: 'string', default: DEFAULT_SIMULATOR.seed },
+      shard: { type: 'string' },
       'no-simulator': { type: 'boolean', default: false },
       model: { type: 'string' },
       provider: { type: 'string', default: 'auto' },
@@ -72,6 +78,18 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (!isProviderSetting(provider)) {
     throw new UsageError(`--provider must be one of ${PROVIDER_SETTINGS.join(', ')}, got "${provider}"`);
   }
+  let shard: Shard | null = null;
+  if (values.shard !== undefined) {
+    try {
+      shard = parseShard(values.shard);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const fleet = defaultFleet(servers).filter((s) => inShard(s.name, shard));
+  if (fleet.length === 0 && !values['no-simulator']) {
+    throw new UsageError(`--shard ${values.shard}: none of the ${servers} simulated servers falls in this shard; use a larger --servers`);
+  }
   const host = values.host;
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const logger = createStderrLogger();
@@ -89,9 +107,18 @@ export async function serveCommand(argv: string[]): Promise<void> {
     dataDir,
     runtime: 'daemon',
     logger,
-    simulator: values['no-simulator'] ? null : { ...DEFAULT_SIMULATOR, servers, speed, seed: values.seed },
+    // The whole fleet's names and profiles, this shard's servers: each simulated server's series
+    // depends on the seed and its name, so the shards together play the unsharded fleet.
+    simulator: values['no-simulator'] ? null : { ...DEFAULT_SIMULATOR, servers: fleet, speed, seed: values.seed },
     // out/main/cli.js -> <repo>/resources/models/default.
-    model: { bundledDir: bundledModelDir({ mainDir: __dirname }), preferredDir: values.model ?? null, provider },
+    model: {
+      bundledDir: bundledModelDir({ mainDir: __dirname }),
+      preferredDir: values.model ?? null,
+      provider,
+      // Each cycle's window is read on a store worker thread: the event loop keeps serving.
+      storeWorker: bundledStoreWorker,
+      shard,
+    },
   });
   const daemon = await startDaemon({
     core,
@@ -105,6 +132,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
 
   // The first line on stdout is the contract with scripts (and the e2e harness): the URL.
   process.stdout.write(`${APP_INFO.name} ${APP_INFO.version} listening on ${daemon.url}/\n`);
+  if (shard) logger.info('serving one shard of the fleet', { shard: formatShard(shard), servers: fleet.length });
   if (token) {
     process.stdout.write(`Token in ${tokenFile}. Open the dashboard once with ${daemon.url}/login?token=<token>\n`);
   }

@@ -1,10 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, ApiError, EventBus, STEP_MS, type CoreApi, type Handlers } from '@shared/contract';
-import type { Health, SourceStatus } from '@shared/domain';
+import type { Alert, AlertsList, AlertsListQuery, Health, SourceStatus } from '@shared/domain';
 import { APP_INFO } from './app-info';
 import { FleetPredictor, type PredictorConfig } from './fleet/fleet-predictor';
-import { fleetServers, fleetStatus } from './fleet/fleet-view';
+import { DemoController } from './demo/demo-controller';
+import { AlertLog } from './fleet/alerts-store';
+import { toAlert } from './fleet/alerts';
+import { fleetCounts, fleetServers, fleetStatus, type FleetRiskInput } from './fleet/fleet-view';
+import { metricsHistory, predictionHistory, requireServer } from './fleet/history';
+import { PredictionLog } from './fleet/prediction-log';
+import { FleetTrendsQuery } from './fleet/trends';
 import { defaultFleet, type FleetServerSpec } from './metrics/simulator/fleet-sim';
 import type { SimulationRates } from './metrics/simulator/server-sim';
 import { SettingsStore } from './settings/settings-store';
@@ -112,13 +118,72 @@ export function createCore(config: CoreConfig): Core {
         id: 'simulator',
         kind: 'simulator',
         state: s.state,
-        detail: s.lastError ?? `${s.servers} simulated servers at ${s.speed}x`,
+        detail: s.lastError ?? `${s.servers} simulated servers at ${s.speed}x${s.paused ? ', paused' : ''}`,
+        speed: s.speed,
       },
     ];
   };
 
+  const riskInput = (): FleetRiskInput => {
+    const current = predictor.current();
+    const open = { warning: 0, critical: 0 };
+    for (const a of predictor.activeAlerts()) open[a.severity]++;
+    return {
+      cycleRisks: current.time === null ? null : current.servers.map((p) => p.risk),
+      riskOf: (server) => predictor.riskOf(server),
+      openAlerts: open,
+    };
+  };
+
+  // Readers of the store's history tables (the predictor writes them).
+  const predictionLog = new PredictionLog(store);
+  const alertLog = new AlertLog(store);
+  const trends = new FleetTrendsQuery(store);
+
+  const listAlerts = (query: AlertsListQuery): AlertsList => {
+    const at = fleetTime();
+    const since = query.hours === undefined ? undefined : at - query.hours * 3_600_000;
+    // Open alerts come from the book (what alerts.active shows), past ones from the alerts table.
+    const open: Alert[] =
+      query.state === 'resolved'
+        ? []
+        : predictor
+            .activeAlerts()
+            .filter(
+              (a) =>
+                (query.severity === undefined || a.severity === query.severity) &&
+                (query.server === undefined || a.server === query.server) &&
+                (query.profile === undefined || a.profile === query.profile) &&
+                (since === undefined || Date.parse(a.startedAt) >= since),
+            );
+    const past =
+      query.state === 'open'
+        ? { alerts: [], total: 0 }
+        : alertLog.list({
+            state: 'resolved',
+            ...(query.severity ? { severity: query.severity } : {}),
+            ...(query.server !== undefined ? { server: query.server } : {}),
+            ...(query.profile ? { profile: query.profile } : {}),
+            ...(since !== undefined ? { since } : {}),
+            limit: query.limit,
+          });
+    const alerts = [...open, ...past.alerts.map(toAlert)]
+      .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || b.id - a.id)
+      .slice(0, query.limit);
+    return { fleetTime: new Date(at).toISOString(), alerts, total: open.length + past.total };
+  };
+
+  const demo = new DemoController({
+    source: simulator,
+    store,
+    events,
+    fleetTime,
+    // A scenario or a new server changes the fleet at once: predict it without waiting for the next step.
+    onChange: () => predictor.request(fleetTime()),
+  });
+
   const publishFleetUpdate = (report: IngestReport): void => {
-    const status = fleetStatus(store, fleetTime(), []);
+    const status = fleetCounts(store, fleetTime());
     const rejected = Object.values(report.rejected).reduce((a, b) => a + b, 0);
     events.emit('fleet.updated', {
       fleetTime: status.fleetTime,
@@ -152,7 +217,7 @@ export function createCore(config: CoreConfig): Core {
 
   const handlers: Handlers = {
     'system.health': () => health(),
-    'fleet.status': () => fleetStatus(store, fleetTime(), sources()),
+    'fleet.status': () => fleetStatus(store, fleetTime(), sources(), riskInput()),
     'fleet.servers': () => fleetServers(store, fleetTime(), (server) => predictor.riskOf(server)),
     'predictions.current': () => predictor.current(),
     'predictions.server': ({ server }) => {
@@ -160,12 +225,24 @@ export function createCore(config: CoreConfig): Core {
         throw new ApiError('not_found', `No server named "${server}" in the store`);
       return predictor.forServer(server);
     },
+    'predictions.history': ({ server, hours }) => predictionHistory(store, predictionLog, server, hours, fleetTime()),
+    'predictions.explain': ({ server }) => {
+      requireServer(store, server);
+      return predictor.explain(server);
+    },
+    'metrics.history': ({ server, hours }) => metricsHistory(store, server, hours, fleetTime()),
+    'trends.fleet': ({ hours, bucketMinutes }) => trends.run(fleetTime(), hours, bucketMinutes),
+    'alerts.list': (query) => listAlerts(query),
     'alerts.active': () => ({ fleetTime: new Date(fleetTime()).toISOString(), alerts: predictor.activeAlerts() }),
     'alerts.acknowledge': ({ id, by }) => {
       const alert = predictor.acknowledgeAlert(id, by);
       if (!alert) throw new ApiError('not_found', `No open alert with id ${id}`);
       return alert;
     },
+    'demo.state': () => demo.state(),
+    'demo.run': (input) => demo.run(input),
+    'demo.control': (input) => demo.control(input),
+    'demo.reset': () => demo.reset(),
     'settings.get': () => settings.get(),
     'settings.update': (patch) => {
       const next = settings.update(patch);

@@ -27,14 +27,31 @@ const SAMPLE_INPUTS: { [M in Method]: Input<M> } = {
   'fleet.servers': {},
   'predictions.current': {},
   'predictions.server': { server: 'ppweb001' },
+  'predictions.history': { server: 'ppweb001', hours: 6 },
+  'predictions.explain': { server: 'ppweb001' },
+  'metrics.history': { server: 'ppweb001', hours: 6 },
+  'trends.fleet': { hours: 24 },
+  'alerts.list': { state: 'all', limit: 10 },
   'alerts.active': {},
   'alerts.acknowledge': { id: 1, by: 'contract test' },
+  'demo.state': {},
+  'demo.run': { server: 'ppweb001', scenario: 'memory_leak', precursorHours: 2 },
+  'demo.control': { speed: 60 },
+  'demo.reset': {},
   'settings.get': {},
   'settings.update': { riskPalette: 'colorblind' },
 };
 
 /** Methods whose sample input names an object this empty core does not have: they answer not_found. */
-const NOT_FOUND_HERE: ReadonlySet<Method> = new Set<Method>(['alerts.acknowledge', 'predictions.server']);
+const NOT_FOUND_HERE: ReadonlySet<Method> = new Set<Method>([
+  'alerts.acknowledge',
+  'predictions.server',
+  'predictions.history',
+  'predictions.explain',
+  'metrics.history',
+]);
+/** Methods that need the simulated fleet, which this core runs without: they answer unavailable. */
+const UNAVAILABLE_HERE: ReadonlySet<Method> = new Set<Method>(['demo.run', 'demo.control', 'demo.reset']);
 
 let env: Awaited<ReturnType<typeof startTestDaemon>>;
 let core: Core;
@@ -85,6 +102,12 @@ describe.each([
   it.each(METHODS)('%s answers its sample input with an output that matches the contract', async (method) => {
     if (NOT_FOUND_HERE.has(method)) {
       expect((await errorOf(call(method, SAMPLE_INPUTS[method]))).code).toBe('not_found');
+      return;
+    }
+    if (UNAVAILABLE_HERE.has(method)) {
+      const error = await errorOf(call(method, SAMPLE_INPUTS[method]));
+      expect(error.code).toBe('unavailable');
+      expect(error.message).toMatch(/simulat/);
       return;
     }
     const output = await call(method, SAMPLE_INPUTS[method]);
@@ -150,8 +173,9 @@ describe('dispatch under arbitrary input', () => {
             await dispatch(core, method, input, { transport: 'in-process' });
           } catch (error) {
             expect(error).toBeInstanceOf(ApiError);
-            // not_found: a valid acknowledgement of an alert this core does not have.
-            expect(['unknown_method', 'invalid_input', 'not_found']).toContain((error as ApiError).code);
+            // not_found: a valid input naming an alert or server this core does not have;
+            // unavailable: a valid demo call on a core without the simulated fleet.
+            expect(['unknown_method', 'invalid_input', 'not_found', 'unavailable']).toContain((error as ApiError).code);
           }
         },
       ),
@@ -196,10 +220,11 @@ describe('events over the WebSocket', () => {
   });
 
   it('stops sending to a closed socket (no listener left behind)', async () => {
-    // Only sockets subscribe to this test core: with all of them closed, nothing listens.
+    // Besides the sockets, only the daemon's response cache listens (one listener): with every
+    // socket closed, that one is left.
     const { socket } = await openSocket();
-    await waitFor(() => (core.events.listenerCount() > 0 ? true : undefined));
+    await waitFor(() => (core.events.listenerCount() > 1 ? true : undefined));
     socket.close();
-    await waitFor(() => (core.events.listenerCount() === 0 ? true : undefined));
+    await waitFor(() => (core.events.listenerCount() === 1 ? true : undefined));
   });
 });

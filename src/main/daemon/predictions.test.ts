@@ -53,6 +53,41 @@ describe('predictions over HTTP', () => {
     expect(first!.forecast[0]!.p50).toHaveLength(16);
   });
 
+  it('answers from the cycle it last saw, and a new cycle always shows: the cached answer never outlives its cycle', async () => {
+    // At 3600x cycles keep coming: every answer must be the one of a cycle at least as new as
+    // the last predictions.updated seen before the request was sent.
+    const socket = new WebSocket(`${env.daemon.url.replace('http', 'ws')}/ws`);
+    let lastSeen = '';
+    socket.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString()) as { name: string; payload: { predictedAt?: string } };
+      if (message.name === 'predictions.updated') lastSeen = message.payload.predictedAt!;
+    });
+    await new Promise((r) => socket.once('open', r));
+    try {
+      let compared = 0;
+      for (let i = 0; i < 40; i++) {
+        const before = lastSeen;
+        const [viaRest, viaRpc] = await Promise.all([
+          fetch(`${env.daemon.url}/predictions/current`).then((r) => r.json() as Promise<{ predictedAt: string }>),
+          fetch(`${env.daemon.url}/api/rpc/predictions.current`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          }).then((r) => r.json() as Promise<{ predictedAt: string }>),
+        ]);
+        if (before) {
+          expect(viaRest.predictedAt >= before).toBe(true);
+          expect(viaRpc.predictedAt >= before).toBe(true);
+          compared++;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(compared).toBeGreaterThan(20);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('GET /predict/:server answers one server like /predictions/current does; an unknown name is 404', async () => {
     const current = api['predictions.current'].output.parse((await get(`${env.daemon.url}/predictions/current`)).body);
     const name = current.servers[0]!.server;

@@ -121,7 +121,7 @@ describe('the route table, with a token configured', () => {
         headers: { ...jsonHeaders, authorization: `Bearer ${TOKEN}` },
         body: method === 'POST' ? '{}' : undefined,
       });
-      if (path === `/predict/${PARAM_SERVER}`) {
+      if (path.includes(PARAM_SERVER)) {
         // Through the gate to the handler, which has no such server in an empty store.
         expect(res.status, `${method} ${path}`).toBe(404);
         if (method !== 'HEAD') expect(JSON.parse(res.body), `${method} ${path}`).toMatchObject({ code: 'not_found' });

@@ -4,11 +4,12 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { api, ApiError, dispatch, METHODS, type CoreApi, type EventMessage } from '@shared/contract';
+import { api, ApiError, dispatch, isMethod, METHODS, type CoreApi, type EventMessage } from '@shared/contract';
 import { CONTENT_SECURITY_POLICY } from '@shared/contract/csp';
 import type { ActiveAlerts, CurrentPredictions, Health } from '@shared/domain';
 import type { Logger } from '../core/util/logger';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics';
+import { ResponseCache } from './response-cache';
 import {
   allowedHostNames,
   hostNameOf,
@@ -116,24 +117,41 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
-  app.post<{ Params: { method: string } }>('/api/rpc/:method', async (request, reply) => {
-    const output = await dispatch(core, request.params.method, request.body, { transport: 'http' }, {
-      onInternalError: (method, error) => logger.error('handler failed', { method, error }),
+  const call = (method: string, input: unknown): Promise<unknown> =>
+    dispatch(core, method, input, { transport: 'http' }, {
+      onInternalError: (m, error) => logger.error('handler failed', { method: m, error }),
     });
-    return reply.header('cache-control', 'no-store').send(output);
-  });
+  // Answers that only change with an event (predictions.current: 2 MB for 1,000 servers) are
+  // serialised once per event, not once per request.
+  const cache = new ResponseCache(core.events);
+  const answer = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    method: string,
+    input: unknown,
+  ): Promise<FastifyReply> => {
+    reply.header('cache-control', 'no-store');
+    if (isMethod(method) && ResponseCache.cacheable(method)) {
+      const gzipOk = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+      const { body, encoding } = await cache.answer(method, input, gzipOk, () => call(method, input));
+      reply.header('vary', 'accept-encoding');
+      if (encoding) reply.header('content-encoding', encoding);
+      return reply.type('application/json; charset=utf-8').send(body);
+    }
+    return reply.send(await call(method, input));
+  };
+
+  app.post<{ Params: { method: string } }>('/api/rpc/:method', async (request, reply) =>
+    answer(request, reply, request.params.method, request.body),
+  );
 
   // The seed's REST paths: thin aliases over the same dispatch.
   for (const method of METHODS) {
     const rest = (api[method] as { rest?: { method: 'GET'; path: string } }).rest;
     if (!rest) continue;
-    app.get(rest.path, async (request, reply) => {
-      const input = { ...(request.query as object), ...(request.params as object) };
-      const output = await dispatch(core, method, input, { transport: 'http' }, {
-        onInternalError: (m, error) => logger.error('handler failed', { method: m, error }),
-      });
-      return reply.header('cache-control', 'no-store').send(output);
-    });
+    app.get(rest.path, async (request, reply) =>
+      answer(request, reply, method, { ...(request.query as object), ...(request.params as object) }),
+    );
   }
 
   // Prometheus scrapes: plain text, not JSON-RPC; behind the same Host/token gate as every GET.
@@ -233,6 +251,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     close: async () => {
       for (const client of app.websocketServer.clients) client.terminate();
       await app.close();
+      cache.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  * without the Electron binary.
  */
 import * as electron from 'electron';
+import { bundledStoreWorker } from '../core/store/store-worker-bundled';
 import { startDesktop } from './start-desktop';
 
-startDesktop(electron, { mainDir: __dirname, env: process.env });
+startDesktop(electron, { mainDir: __dirname, env: process.env, storeWorker: bundledStoreWorker });

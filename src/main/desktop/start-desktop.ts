@@ -4,6 +4,7 @@ import { APP_INFO } from '../core/app-info';
 import { createCore, DEFAULT_SIMULATOR, type Core, type ModelConfig, type SimulatorConfig } from '../core/app';
 import { bundledModelDir } from '../core/paths';
 import type { Logger } from '../core/util/logger';
+import type { StoreWorkerFactory } from '../core/store';
 import type { DesktopElectron, DesktopSession, DesktopWebContents, DesktopWindow } from './electron-api';
 import { createFileLogger } from './file-logger';
 import { registerIpc, type IpcBridge } from './ipc';
@@ -26,6 +27,8 @@ export interface DesktopOptions {
   simulator?: SimulatorConfig | null;
   /** The prediction model; default the bundled one (see below), null for none. */
   model?: ModelConfig | null;
+  /** Where the default model's cycles read their windows (main.ts: the bundled store worker). */
+  storeWorker?: StoreWorkerFactory;
 }
 
 /**
@@ -166,6 +169,9 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
                   mainDir: options.mainDir,
                   resourcesPath: app.isPackaged ? (process as { resourcesPath?: string }).resourcesPath : undefined,
                 }),
+                ...(options.storeWorker
+                  ? { storeWorker: options.storeWorker, storeOptions: nativeBinding ? { nativeBinding } : {} }
+                  : {}),
               }
             : options.model,
         ...(nativeBinding ? { sqliteNativeBinding: nativeBinding } : {}),

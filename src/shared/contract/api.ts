@@ -1,6 +1,20 @@
 import { z } from 'zod';
+import type { EventName } from './events';
 import {
   AcknowledgeAlertSchema,
+  AlertsListQuerySchema,
+  AlertsListSchema,
+  DemoControlSchema,
+  DemoRunInputSchema,
+  DemoStateSchema,
+  ExplainQuerySchema,
+  ExplanationSchema,
+  FleetTrendsQuerySchema,
+  FleetTrendsSchema,
+  MetricsHistoryQuerySchema,
+  MetricsHistorySchema,
+  PredictionHistoryQuerySchema,
+  PredictionHistorySchema,
   ActiveAlertsSchema,
   AlertSchema,
   CurrentPredictionsSchema,
@@ -27,6 +41,11 @@ export interface MethodSpec {
   input: z.ZodType;
   output: z.ZodType;
   rest?: RestAlias;
+  /**
+   * The answer depends only on the input and on state that changes with these events: a
+   * transport may keep the serialised answer until one of them fires (the daemon's ResponseCache).
+   */
+  cacheUntil?: readonly EventName[];
 }
 
 const NoInput = z.object({}).strict();
@@ -62,6 +81,7 @@ export const api = {
     input: NoInput,
     output: CurrentPredictionsSchema,
     rest: { method: 'GET', path: '/predictions/current' },
+    cacheUntil: ['predictions.updated'],
   },
   'predictions.server': {
     summary:
@@ -69,6 +89,40 @@ export const api = {
     input: ServerPredictionQuerySchema,
     output: ServerPredictionResultSchema,
     rest: { method: 'GET', path: '/predict/:server' },
+    // A server added since the last cycle answers "new since the latest cycle" until the next one.
+    cacheUntil: ['predictions.updated'],
+  },
+  'predictions.history': {
+    summary: "One server's risk and failure mode at every stored prediction cycle of the last `hours` (default 24).",
+    input: PredictionHistoryQuerySchema,
+    output: PredictionHistorySchema,
+    rest: { method: 'GET', path: '/predictions/history/:server' },
+  },
+  'predictions.explain': {
+    summary:
+      "Why the latest cycle predicts what it does for one server: the model's variable importances, its attention over the past window, and sentences naming what drives the risk.",
+    input: ExplainQuerySchema,
+    output: ExplanationSchema,
+    rest: { method: 'GET', path: '/explain/:server' },
+  },
+  'metrics.history': {
+    summary: "One server's stored metrics on the 5-minute grid over the last `hours` (default 24); gaps are null.",
+    input: MetricsHistoryQuerySchema,
+    output: MetricsHistorySchema,
+    rest: { method: 'GET', path: '/servers/:server/history' },
+  },
+  'trends.fleet': {
+    summary:
+      'Fleet trends over the last `hours` in time buckets: risk (mean, p90, max, servers at risk), prediction confidence, each metric across the fleet, alerts opened.',
+    input: FleetTrendsQuerySchema,
+    output: FleetTrendsSchema,
+    rest: { method: 'GET', path: '/trends' },
+  },
+  'alerts.list': {
+    summary: 'Open and past alerts, newest first, filtered by state, severity, server, profile and age.',
+    input: AlertsListQuerySchema,
+    output: AlertsListSchema,
+    rest: { method: 'GET', path: '/alerts' },
   },
   'alerts.active': {
     summary:
@@ -81,6 +135,28 @@ export const api = {
     summary: 'Acknowledges an open alert (who, when); it stays open until the risk resolves it. Emits alerts.changed.',
     input: AcknowledgeAlertSchema,
     output: AlertSchema,
+  },
+  'demo.state': {
+    summary: 'The interactive demo: simulator speed, paused or not, the simulated servers, the scenarios started since the last reset.',
+    input: NoInput,
+    output: DemoStateSchema,
+    rest: { method: 'GET', path: '/demo' },
+  },
+  'demo.run': {
+    summary:
+      'Starts a scenario on a simulated server (a new name adds the server to the fleet): its precursor begins now and the incident comes after `precursorHours`; "healthy" heals it. Emits demo.changed.',
+    input: DemoRunInputSchema,
+    output: DemoStateSchema,
+  },
+  'demo.control': {
+    summary: "Sets the simulated fleet's speed (1 to 3600 fleet seconds per second) or pauses and resumes it. Emits demo.changed.",
+    input: DemoControlSchema,
+    output: DemoStateSchema,
+  },
+  'demo.reset': {
+    summary: 'Heals every server a scenario touched, clears the runs, speed back to 1x, resumes. Emits demo.changed.',
+    input: NoInput,
+    output: DemoStateSchema,
   },
   'settings.get': {
     summary: 'The user settings (theme, risk palette).',

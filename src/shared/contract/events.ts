@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import { AlertsChangedSchema, FleetUpdatedSchema, HealthSchema, PredictionsUpdatedSchema, SettingsSchema } from '../domain';
+import {
+  AlertsChangedSchema,
+  DemoStateSchema,
+  FleetUpdatedSchema,
+  HealthSchema,
+  PredictionsUpdatedSchema,
+  SettingsSchema,
+} from '../domain';
 
 /**
  * Every push event, declared once. Names are `domain.past-tense-verb`. The desktop sends them
@@ -15,6 +22,8 @@ export const events = {
   'predictions.updated': PredictionsUpdatedSchema,
   /** Alerts opened, resolved, changed or were acknowledged. */
   'alerts.changed': AlertsChangedSchema,
+  /** The demo's state changed (a scenario started, speed, pause, reset). */
+  'demo.changed': DemoStateSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

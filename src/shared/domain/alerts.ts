@@ -6,6 +6,35 @@ const isoTime = z.iso.datetime();
 export const ALERT_SEVERITIES = ['warning', 'critical'] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
+/**
+ * Risk thresholds (on P(incident within 8 h)) that alerts and the dashboard's colours share: a
+ * server opens a warning alert at `warning` or more, and the alert is critical at `critical` or more.
+ */
+export const RISK_THRESHOLDS: Readonly<{ warning: number; critical: number }> = Object.freeze({
+  warning: 0.3,
+  critical: 0.6,
+});
+
+/** What the dashboard colours a server. */
+export const SERVER_HEALTHS = ['healthy', 'warning', 'critical', 'stale', 'unknown'] as const;
+export type ServerHealth = (typeof SERVER_HEALTHS)[number];
+
+/**
+ * The one rule for a server's colour: stale when it does not report (whatever its risk says: a
+ * risk on old data never shows as healthy), unknown without a risk, else by RISK_THRESHOLDS.
+ */
+export function healthOf(
+  risk: number | null,
+  reporting: boolean,
+  thresholds: Readonly<{ warning: number; critical: number }> = RISK_THRESHOLDS,
+): ServerHealth {
+  if (!reporting) return 'stale';
+  if (risk === null || !Number.isFinite(risk)) return 'unknown';
+  if (risk >= thresholds.critical) return 'critical';
+  if (risk >= thresholds.warning) return 'warning';
+  return 'healthy';
+}
+
 /** When the forecast says the failure mode's metric crosses its contract critical threshold. */
 export const TimeToThresholdSchema = z.object({
   metric: z.enum(METRIC_NAMES),

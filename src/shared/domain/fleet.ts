@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { METRIC_NAMES, PROFILES, SERVER_STATES } from '../contract/metrics';
+import { SERVER_HEALTHS } from './alerts';
+import { FleetRiskSchema } from './dashboard';
 import { PredictionSkipSchema } from './predictions';
 
 export const SourceStatusSchema = z.object({
@@ -8,6 +10,8 @@ export const SourceStatusSchema = z.object({
   state: z.enum(['starting', 'running', 'stopped', 'failing']),
   /** One line for people: "20 servers at 60x", "connection refused"... */
   detail: z.string(),
+  /** The simulator's fleet seconds per wall second; null for other sources. */
+  speed: z.number().positive().nullable(),
 });
 export type SourceStatus = z.infer<typeof SourceStatusSchema>;
 
@@ -21,6 +25,8 @@ export const FleetStatusSchema = z.object({
   /** The fleet's clock: the wall clock, or ahead of it when the simulator is accelerated. */
   fleetTime: z.iso.datetime(),
   sources: z.array(SourceStatusSchema),
+  /** The overview's risk figures from the latest prediction cycle and the open alerts. */
+  risk: FleetRiskSchema,
 });
 export type FleetStatus = z.infer<typeof FleetStatusSchema>;
 
@@ -43,6 +49,8 @@ export const ServerSummarySchema = z.object({
   failureMode: z.string().nullable(),
   /** Why risk is null; null when it is not. */
   riskUnavailable: PredictionSkipSchema.nullable(),
+  /** What the dashboard colours it: stale (not reporting) wins over any risk. */
+  health: z.enum(SERVER_HEALTHS),
 });
 export type ServerSummary = z.infer<typeof ServerSummarySchema>;
 

@@ -34,6 +34,25 @@ export const PredictorStatusSchema = z.object({
   lastCycleMs: z.number().nonnegative().nullable(),
   /** The context-window end of the latest predictions; null before the first cycle. */
   lastPredictionTime: z.iso.datetime().nullable(),
+  /** Duration of the recent cycles (up to the last 1,024): quantiles, and sum and count since start. */
+  cycleDuration: z.object({
+    quantiles: z.array(z.object({ q: z.number().min(0).max(1), ms: z.number().nonnegative() })),
+    sumMs: z.number().nonnegative(),
+    count: z.number().int().nonnegative(),
+  }),
+  /** Wall time of each stage of the last cycle, ms; null before the first. */
+  stagesMs: z
+    .object({
+      read: z.number().nonnegative(),
+      features: z.number().nonnegative(),
+      infer: z.number().nonnegative(),
+      decode: z.number().nonnegative(),
+      store: z.number().nonnegative(),
+      alerts: z.number().nonnegative(),
+    })
+    .nullable(),
+  /** Where cycles read their window: a store worker thread, the main thread, or the main thread after the worker failed. */
+  windowReader: z.enum(['worker', 'main', 'main-fallback']),
 });
 export type PredictorStatus = z.infer<typeof PredictorStatusSchema>;
 

@@ -4,3 +4,4 @@ export * from './samples';
 export * from './settings';
 export * from './predictions';
 export * from './alerts';
+export * from './dashboard';

@@ -8,9 +8,10 @@ const isoTime = z.iso.datetime();
  *   no_model      no model is loaded (none configured, or the model folder was refused: /health says why);
  *   pending       the model is loading, or the server is newer than the latest prediction cycle;
  *   no_data       nothing reported in the model's context window (24 h);
- *   low_coverage  too little reported in that window to predict from.
+ *   low_coverage  too little reported in that window to predict from;
+ *   stale         nothing reported for the last 15 minutes of the window: a risk would describe the past.
  */
-export const PREDICTION_SKIP_REASONS = ['no_model', 'pending', 'no_data', 'low_coverage'] as const;
+export const PREDICTION_SKIP_REASONS = ['no_model', 'pending', 'no_data', 'low_coverage', 'stale'] as const;
 export type PredictionSkipReason = (typeof PREDICTION_SKIP_REASONS)[number];
 
 export const PredictionSkipSchema = z.object({

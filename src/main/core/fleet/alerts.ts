@@ -1,12 +1,19 @@
 import { METRIC_BY_NAME, type MetricName, type Profile } from '@shared/contract';
-import type { Alert, AlertSeverity, AlertsChanged, ServerPrediction, TimeToThreshold } from '@shared/domain';
+import {
+  RISK_THRESHOLDS,
+  type Alert,
+  type AlertSeverity,
+  type AlertsChanged,
+  type ServerPrediction,
+  type TimeToThreshold,
+} from '@shared/domain';
 
 /**
  * Alert thresholds on the risk (P(incident within 8 h)). A server opens a `warning` alert at a
  * risk of WARNING_RISK or more, and the alert is `critical` at CRITICAL_RISK or more.
  */
-export const WARNING_RISK = 0.3;
-export const CRITICAL_RISK = 0.6;
+export const WARNING_RISK = RISK_THRESHOLDS.warning;
+export const CRITICAL_RISK = RISK_THRESHOLDS.critical;
 /**
  * Hysteresis: an alert resolves only after RESOLVE_CYCLES consecutive cycles with the risk under
  * WARNING_RISK - RESOLVE_MARGIN (0.2); a critical alert steps down to warning only after as many

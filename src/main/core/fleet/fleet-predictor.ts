@@ -4,14 +4,17 @@ import {
   AT_RISK_THRESHOLD,
   type Alert,
   type CurrentPredictions,
+  type Explanation,
   type ModelInfo,
   type PredictionSkip,
   type PredictorStatus,
+  type SampleColumns,
   type ServerPrediction,
   type ServerPredictionResult,
 } from '@shared/domain';
+import { selectRows } from '../metrics/columns';
 import { TFT_INPUT_FIELDS, tftFeeds } from '../model/export/feeds';
-import { buildInferenceBatch, contextSamples, inferenceTime, stepMs } from '../model/features';
+import { buildInferenceBatch, contextSamples, inferenceTime, stepMs, type InferenceSkip } from '../model/features';
 import {
   ModelFolderError,
   expectedTensors,
@@ -25,12 +28,13 @@ import {
   type OutputTensor,
   type ProviderSetting,
 } from '../model/infer';
-import type { MetricsStore } from '../store';
+import { REPORTING_WINDOW_MS, StoreWorker, type MetricsStore, type StoreOptions, type StoreWorkerFactory } from '../store';
 import type { Logger } from '../util/logger';
 import { AlertBook, toAlert, type AlertChanges } from './alerts';
 import { AlertLog } from './alerts-store';
 import { bandIndices, decodePredictions } from './decode-predictions';
 import { PredictionLog } from './prediction-log';
+import { inShard, type Shard } from './shard';
 
 export interface PredictorConfig {
   /** The model shipped with the app (`bundledModelDir()` in paths.ts); always the fallback. */
@@ -48,7 +52,41 @@ export interface PredictorConfig {
   minCoverage?: number;
   /** Keep each cycle's risk and failure mode in the store's predictions table, and alerts in its alerts table. Default true. */
   persist?: boolean;
+  /**
+   * Read each cycle's window on a store worker thread (its own connection and window cache), so
+   * the main thread only receives the columns: the app passes `bundledStoreWorker`. Absent: the
+   * window is read on the caller's thread (tests, tools). A worker that fails to start or dies
+   * falls back to the caller's thread, logged once.
+   */
+  storeWorker?: StoreWorkerFactory;
+  /** The main store's options, for the worker's connection (they must agree on the out-of-order window). */
+  storeOptions?: StoreOptions;
+  /** Servers per inference chunk (default CHUNK_SERVERS). */
+  chunkServers?: number;
+  /** Predict only the servers of this shard (`serve --shard K/N`, see shard.ts); absent: all. */
+  shard?: Shard | null;
 }
+
+/** Wall time of each stage of the last cycle, ms (/metrics, the cycle benchmark). */
+export interface CycleStages {
+  read: number;
+  features: number;
+  infer: number;
+  decode: number;
+  store: number;
+  alerts: number;
+}
+
+/** Cycle durations kept for the quantiles /metrics reports. */
+const DURATION_RING = 1024;
+/**
+ * Servers per inference chunk. Each stage of a chunk (features, inference, decoding) holds the
+ * thread about 0.1-0.15 ms per server on this 2-core machine: 128 keep each stall near 20 ms,
+ * while a batch of 128 still amortises the session call (bench:cycle).
+ */
+export const CHUNK_SERVERS = 128;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export const DEFAULT_MIN_COVERAGE = 0.5;
 /** Cycles per summary line in the log. */
@@ -73,6 +111,10 @@ interface Cycle {
   servers: ServerPrediction[];
   byServer: Map<string, ServerPrediction>;
   skipped: Map<string, PredictionSkip>;
+  /** The store's newest sample (capped at `time`) when the cycle read its window. */
+  newestSeen: number;
+  /** Per server, when the model has explanation outputs. */
+  explanations?: Map<string, Omit<NonNullable<Explanation['explanation']>, 'risk' | 'failureMode'>>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -94,6 +136,12 @@ export class FleetPredictor {
   private pendingAt: number | null = null;
   private closed = false;
   private readonly stats = { cycles: 0, skippedCycles: 0, failedCycles: 0, lastCycleMs: null as number | null };
+  private lastStages: CycleStages | null = null;
+  /** The last DURATION_RING cycle durations (ring), their running sum and count (Prometheus summary). */
+  private readonly durations = new Float64Array(DURATION_RING);
+  private durationSumMs = 0;
+  private worker: StoreWorker | null = null;
+  private workerFailed = false;
   private lastCycleError: string | null = null;
   /** Durations of the cycles since the last summary line. */
   private recentMs: number[] = [];
@@ -196,6 +244,12 @@ export class FleetPredictor {
         await session.close();
         return;
       }
+      if (config.storeWorker) await this.startWorker(config.storeWorker, config.storeOptions ?? {});
+      if (this.closed) {
+        await session.close();
+        await this.worker?.close();
+        return;
+      }
       this.loaded = {
         active: { source: active.source, fallbackReason: active.fallbackReason, dir: active.model.dir },
         manifest,
@@ -238,7 +292,11 @@ export class FleetPredictor {
         const pending = this.pendingAt;
         this.pendingAt = null;
         const spec = this.loaded?.manifest.featureSpec;
-        if (pending !== null && spec && (this.latest === null || inferenceTime(pending, spec) > this.latest.time)) {
+        if (
+          pending !== null &&
+          spec &&
+          (this.latest === null || inferenceTime(pending, spec) > this.latest.time || this.windowFilledIn())
+        ) {
           this.request(pending);
         }
       });
@@ -250,6 +308,7 @@ export class FleetPredictor {
   }
 
   status(): PredictorStatus {
+    const timings = this.timings();
     return {
       state: this.state,
       detail:
@@ -265,6 +324,9 @@ export class FleetPredictor {
       failedCycles: this.stats.failedCycles,
       lastCycleMs: this.stats.lastCycleMs,
       lastPredictionTime: this.latest ? iso(this.latest.time) : null,
+      cycleDuration: { quantiles: timings.quantiles, sumMs: timings.sumMs, count: timings.count },
+      stagesMs: timings.stages,
+      windowReader: timings.windowReader,
     };
   }
 
@@ -323,12 +385,98 @@ export class FleetPredictor {
     return { ...cycle, prediction, unavailable: prediction ? null : this.whyNot(server) };
   }
 
+  /**
+   * Why the latest cycle predicts what it does for one server (the caller checks the server
+   * exists): variable importances, attention over the past window, sentences. A model exported
+   * without the explanation outputs answers not_supported.
+   */
+  explain(server: string): Explanation {
+    const c = this.latest;
+    const model = c?.model ?? (this.loaded ? { name: this.loaded.manifest.name, version: this.loaded.manifest.version } : null);
+    const prediction = c?.byServer.get(server);
+    if (!c || !prediction) return { server, model, time: null, explanation: null, unavailable: this.whyNot(server) };
+    const found = c.explanations?.get(server);
+    if (!found) {
+      return {
+        server,
+        model,
+        time: iso(c.time),
+        explanation: null,
+        unavailable: {
+          reason: 'not_supported',
+          detail: `model ${model?.name ?? ''} ${model?.version ?? ''} has no explanation outputs (exported before they existed): retrain it to get them`,
+        },
+      };
+    }
+    return {
+      server,
+      model,
+      time: iso(c.time),
+      explanation: { risk: prediction.risk, failureMode: prediction.failureMode, ...found },
+      unavailable: null,
+    };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.pendingAt = null;
     await this.idle();
     await this.loaded?.session.close();
+    await this.worker?.close().catch(() => undefined);
+  }
+
+  /** Stage timings of the last cycle and the duration quantiles of the recent ones (for /metrics). */
+  timings(): {
+    stages: CycleStages | null;
+    quantiles: { q: number; ms: number }[];
+    sumMs: number;
+    count: number;
+    /** Where windows are read: the store worker, the main thread (none configured), or the main thread after the worker failed. */
+    windowReader: 'worker' | 'main' | 'main-fallback';
+  } {
+    const n = Math.min(this.stats.cycles, DURATION_RING);
+    const recent = Array.from(this.durations.subarray(0, n)).sort((a, b) => a - b);
+    const quantiles =
+      n === 0 ? [] : [0.5, 0.9, 0.99].map((q) => ({ q, ms: recent[Math.min(n - 1, Math.floor(q * n))]! }));
+    return {
+      stages: this.lastStages,
+      quantiles,
+      sumMs: Math.round(this.durationSumMs * 100) / 100,
+      count: this.stats.cycles,
+      windowReader: this.worker ? 'worker' : this.workerFailed ? 'main-fallback' : 'main',
+    };
+  }
+
+  private async startWorker(factory: StoreWorkerFactory, options: StoreOptions): Promise<void> {
+    try {
+      // Reads only; it still opens read-write so that it can fold the WAL back in when asked.
+      this.worker = await StoreWorker.start(factory, this.options.store.file, options);
+    } catch (error) {
+      this.workerFailed = true;
+      this.options.logger.warn('predictions: the store worker did not start; windows are read on the main thread', {
+        error,
+      });
+    }
+  }
+
+  /** The cycle's window: on the store worker when there is one, else here. */
+  private async readWindow(steps: number, endMs: number): Promise<SampleColumns> {
+    const worker = this.worker;
+    if (worker) {
+      try {
+        return await worker.latestWindow(steps, endMs);
+      } catch (error) {
+        if (this.closed) throw error;
+        this.worker = null;
+        this.workerFailed = true;
+        this.options.logger.warn('predictions: the store worker failed; windows are read on the main thread from now on', {
+          error,
+        });
+        void worker.close().catch(() => undefined);
+      }
+    }
+    return this.options.store.latestWindow(steps, endMs);
   }
 
   /** The first cycle, then one summary line per LOG_EVERY cycles: at 300x a line per cycle would flood the log. */
@@ -350,6 +498,18 @@ export class FleetPredictor {
     });
   }
 
+  /**
+   * True when samples inside the latest cycle's window arrived after it read the window: a
+   * backfill still under way when the first cycle ran. That cycle's window is not newer than the
+   * next request's, yet it missed data the next one will see.
+   */
+  private windowFilledIn(): boolean {
+    const c = this.latest;
+    if (!c) return false;
+    const newest = this.options.store.fleetSummary(c.time).newestSampleTs;
+    return newest !== null && Math.min(newest, c.time) > c.newestSeen;
+  }
+
   private whyNot(server: string): PredictionSkip {
     if (this.state === 'failed')
       return { reason: 'no_model', detail: `no model could be loaded: ${this.detail ?? 'unknown error'}` };
@@ -366,38 +526,81 @@ export class FleetPredictor {
     const spec = loaded.manifest.featureSpec;
     const minCoverage = this.options.config?.minCoverage ?? DEFAULT_MIN_COVERAGE;
     const t0 = performance.now();
+    let mark = t0;
+    const lap = (): number => {
+      const now = performance.now();
+      const ms = now - mark;
+      mark = now;
+      return Math.round(ms * 100) / 100;
+    };
     try {
-      const stored = store.listServers();
+      const shard = this.options.config?.shard ?? null;
+      const stored = shard ? store.listServers().filter((s) => inShard(s.name, shard)) : store.listServers();
       const profiles = new Map<string, Profile>(stored.map((s) => [s.name, s.profile]));
       const profileOf = (name: string): Profile => profiles.get(name) ?? inferProfile(name);
       const t = inferenceTime(at, spec);
-      const columns = store.latestWindow(contextSamples(spec), t);
-      const built = buildInferenceBatch(columns, spec, at, {
-        knownServers: loaded.knownServers,
-        servers: stored.map((s) => s.name),
-        profileOf,
-        minCoverage,
-      });
-      const { batch } = built;
-      let servers: ServerPrediction[] = [];
-      if (batch.size > 0) {
+      const newestSeen = Math.min(store.fleetSummary(t).newestSampleTs ?? -Infinity, t);
+      // A server silent for the last REPORTING_WINDOW_MS before the window end is stale: a risk
+      // from its old samples would describe the past, and show it healthy while it may be down.
+      const staleBefore = t - REPORTING_WINDOW_MS;
+      const stale = stored.filter((s) => s.lastSeen < staleBefore && s.lastSeen >= t - contextMs(spec));
+      const staleNames = new Set(stale.map((s) => s.name));
+      const columns = await this.readWindow(contextSamples(spec), t);
+      if (this.closed) return;
+      const read = lap();
+      // The fleet in chunks, yielding to the event loop between stages: onnxruntime-node's run
+      // holds the thread it is called on, and features and decoding are plain JS, so one
+      // 1,000-server batch would stall every request for the whole cycle.
+      const rows = rowsByServer(columns);
+      const eligible = stored.filter((s) => !staleNames.has(s.name)).map((s) => s.name);
+      const servers: ServerPrediction[] = [];
+      const builtSkipped: InferenceSkip[] = [];
+      let features = 0;
+      let infer = 0;
+      let decode = 0;
+      const chunkServers = this.options.config?.chunkServers ?? CHUNK_SERVERS;
+      for (let from = 0; from < eligible.length; from += chunkServers) {
+        const chunk = eligible.slice(from, from + chunkServers);
+        const built = buildInferenceBatch(selectRows(columns, chunk.flatMap((n) => rows.get(n) ?? [])), spec, at, {
+          knownServers: loaded.knownServers,
+          servers: chunk,
+          profileOf,
+          minCoverage,
+        });
+        builtSkipped.push(...built.skipped);
+        const { batch } = built;
+        features += lap();
+        if (batch.size === 0) continue;
+        await yieldToLoop();
+        if (this.closed) return;
+        lap();
         const outputs = await loaded.session.run(tftFeeds(batch), batch.size);
         if (this.closed) return;
-        servers = decodePredictions(
-          {
-            spec,
-            servers: batch.server,
-            profiles: batch.server.map(profileOf),
-            coverage: built.coverage,
-            knownServers: loaded.knownServers,
-          },
-          {
-            quantiles: floats(outputs, OUTPUTS.quantiles),
-            risk: floats(outputs, OUTPUTS.risk),
-            failureMode: floats(outputs, OUTPUTS.failureMode),
-          },
+        infer += lap();
+        await yieldToLoop();
+        lap();
+        servers.push(
+          ...decodePredictions(
+            {
+              spec,
+              servers: batch.server,
+              profiles: batch.server.map(profileOf),
+              coverage: built.coverage,
+              knownServers: loaded.knownServers,
+            },
+            {
+              quantiles: floats(outputs, OUTPUTS.quantiles),
+              risk: floats(outputs, OUTPUTS.risk),
+              failureMode: floats(outputs, OUTPUTS.failureMode),
+            },
+          ),
         );
+        decode += lap();
+        await yieldToLoop();
+        lap();
       }
+      if (this.closed) return;
+      const built = { time: t, skipped: builtSkipped };
       const skipped = new Map<string, PredictionSkip>(
         built.skipped.map((s) => [
           s.server,
@@ -409,16 +612,24 @@ export class FleetPredictor {
               },
         ]),
       );
+      for (const s of stale) {
+        const minutes = Math.round((t - s.lastSeen) / 60_000);
+        skipped.set(s.name, {
+          reason: 'stale',
+          detail: `no sample since ${iso(s.lastSeen)} (${minutes} min before the window end): stale, not predicted`,
+        });
+      }
       const predictedAt = this.options.clock();
       const serverIds = new Map(stored.map((s) => [s.name, s.id]));
       if (this.log && servers.length > 0) {
         try {
-          this.log.write(built.time, loaded.ref, servers, serverIds);
+          this.log.write(built.time, loaded.ref, servers, serverIds, { stepMinutes: spec.stepMinutes });
         } catch (error) {
           // The predictions stand without their history: report, do not fail the cycle.
           logger.warn('predictions: could not be stored', { error });
         }
       }
+      const storeMs = lap();
       const model = { name: loaded.manifest.name, version: loaded.manifest.version };
       this.latest = {
         model,
@@ -427,9 +638,15 @@ export class FleetPredictor {
         servers,
         byServer: new Map(servers.map((p) => [p.server, p])),
         skipped,
+        newestSeen,
       };
       this.stepAlerts(this.latest, stepMs(spec), spec.horizonSteps, serverIds);
+      const alertsMs = lap();
       const durationMs = Math.round((performance.now() - t0) * 100) / 100;
+      const r2 = (x: number): number => Math.round(x * 100) / 100;
+      this.lastStages = { read, features: r2(features), infer: r2(infer), decode: r2(decode), store: storeMs, alerts: alertsMs };
+      this.durations[this.stats.cycles % DURATION_RING] = durationMs;
+      this.durationSumMs += durationMs;
       this.stats.cycles++;
       this.stats.lastCycleMs = durationMs;
       this.logCycle(durationMs, servers.length, skipped.size, t);
@@ -484,6 +701,22 @@ function floats(outputs: Record<string, OutputTensor>, name: string): Float32Arr
 
 function contextHours(spec: { contextSteps: number; stepMinutes: number }): number {
   return (spec.contextSteps * spec.stepMinutes) / 60;
+}
+
+function contextMs(spec: { contextSteps: number; stepMinutes: number }): number {
+  return spec.contextSteps * spec.stepMinutes * 60_000;
+}
+
+/** Each server's row indices in a window read. */
+function rowsByServer(columns: SampleColumns): Map<string, number[]> {
+  const rows = new Map<string, number[]>();
+  for (let i = 0; i < columns.length; i++) {
+    const name = columns.server[i]!;
+    let list = rows.get(name);
+    if (!list) rows.set(name, (list = []));
+    list.push(i);
+  }
+  return rows;
 }
 
 /**

@@ -80,3 +80,22 @@ export function concatColumns(batches: readonly SampleColumns[]): SampleColumns 
   }
   return out;
 }
+
+/** The rows at `rows` (indices into `columns`, in the order given) as a new batch. */
+export function selectRows(columns: SampleColumns, rows: readonly number[]): SampleColumns {
+  const out = allocateColumns(rows.length);
+  rows.forEach((from, i) => {
+    out.server[i] = columns.server[from]!;
+    out.timestamp[i] = columns.timestamp[from]!;
+    out.state[i] = columns.state[from] ?? null;
+  });
+  for (const name of METRIC_NAMES) {
+    const source = columns.metrics[name];
+    const target = out.metrics[name];
+    rows.forEach((from, i) => {
+      target.values[i] = source.values[from]!;
+      target.present[i] = source.present[from]!;
+    });
+  }
+  return out;
+}

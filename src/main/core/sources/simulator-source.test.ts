@@ -132,4 +132,39 @@ describe('SimulatorSource', () => {
     const incidents = store.listIncidents({});
     expect(incidents.map((i) => [i.server, i.type, i.precursor])).toEqual([['ppml0001', 'disk_fill', true]]);
   });
+
+  it('pauses: the fleet clock stands still, nothing is stepped, and it resumes without a jump', async () => {
+    const src = source({ speed: 60 });
+    await src.start();
+    wall += 10_000; // 10 min of fleet time
+    expect(src.fleetTime).toBe(T0 + 600_000);
+    src.pause();
+    expect(src.getStatus()).toMatchObject({ paused: true, speed: 60, fleetTime: T0 + 600_000 });
+    wall += 3_600_000; // an hour of wall time while paused
+    expect(src.fleetTime).toBe(T0 + 600_000);
+    await src.catchUp(Infinity);
+    expect(store.fleetSummary(src.fleetTime).newestSampleTs).toBe(T0 + 2 * STEP_MS);
+    src.setSpeed(120); // changing the speed while paused keeps it paused
+    expect(src.fleetTime).toBe(T0 + 600_000);
+    src.resume();
+    expect(src.fleetTime).toBe(T0 + 600_000);
+    wall += 5_000; // 10 more minutes at 120x
+    expect(src.fleetTime).toBe(T0 + 1_200_000);
+    await src.catchUp(Infinity);
+    expect(store.fleetSummary(src.fleetTime).newestSampleTs).toBe(T0 + 4 * STEP_MS);
+    expect(src.getStatus().paused).toBe(false);
+    src.stop();
+  });
+
+  it('adds a server with its own profile, recorded in the store with its first sample', async () => {
+    const src = source();
+    await src.catchUp(Infinity);
+    src.addServer({ name: 'demo-box', profile: 'database' });
+    expect(src.servers()).toContainEqual({ name: 'demo-box', profile: 'database' });
+    wall += 2 * STEP_MS;
+    await src.catchUp(Infinity);
+    expect(store.listServers().find((s) => s.name === 'demo-box')).toMatchObject({ profile: 'database', lastSeen: T0 + 2 * STEP_MS });
+    expect(() => src.addServer({ name: 'demo-box' })).toThrow(/already/);
+    expect(rejectedTotal()).toBe(0);
+  });
 });

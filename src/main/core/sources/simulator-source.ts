@@ -1,4 +1,4 @@
-import { STEP_MS } from '@shared/contract';
+import { STEP_MS, type Profile } from '@shared/contract';
 import type { Incident, SampleColumns } from '@shared/domain';
 import { allocateColumns, concatColumns } from '../metrics/columns';
 import { FleetSimulator, type FleetServerSpec } from '../metrics/simulator/fleet-sim';
@@ -28,6 +28,8 @@ export interface SimulatorSourceOptions {
 export interface SimulatorStatus {
   state: 'starting' | 'running' | 'stopped' | 'failing';
   speed: number;
+  /** Paused: the fleet clock stands still and nothing is stepped. */
+  paused: boolean;
   /** The fleet's clock (epoch ms): ahead of the wall clock when accelerated. */
   fleetTime: number;
   servers: number;
@@ -59,6 +61,9 @@ export class SimulatorSource {
   private status: SimulatorStatus['state'] = 'starting';
   private lastError: string | null = null;
   private busy = false;
+  private paused = false;
+  /** Servers whose profile is not the one their name implies: the store is told at each ingest. */
+  private readonly profiles: Record<string, Profile> = {};
 
   constructor(private readonly options: SimulatorSourceOptions) {
     if (!(options.speed > 0)) throw new RangeError(`speed must be positive, got ${options.speed}`);
@@ -85,6 +90,7 @@ export class SimulatorSource {
     const meta = sameFleet ? stored : fresh;
     if (!sameFleet) options.store.setMeta(META_KEY, JSON.stringify(meta));
     this.sim = new FleetSimulator({ seed: meta.seed, start: meta.start, servers: options.servers, rates: options.rates });
+    for (const spec of options.servers) if (spec.profile) this.profiles[spec.name] = spec.profile;
     this.sim.onIncident((incident) => {
       options.store.insertIncidents([incident]);
       options.onIncident?.(incident);
@@ -103,6 +109,7 @@ export class SimulatorSource {
   /** Catches up to the fleet clock (backfill), then keeps stepping on a timer. */
   async start(): Promise<void> {
     await this.catchUp(Number.POSITIVE_INFINITY);
+    if (this.status === 'stopped') return;
     this.status = 'running';
     this.schedule();
   }
@@ -114,7 +121,12 @@ export class SimulatorSource {
   }
 
   get fleetTime(): number {
+    if (this.paused) return this.anchorFleet;
     return this.anchorFleet + (this.now() - this.anchorWall) * this.speed;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   setSpeed(speed: number): void {
@@ -126,8 +138,47 @@ export class SimulatorSource {
     if (this.timer) this.schedule();
   }
 
+  /** Freezes the fleet clock and stops the timer; the fleet keeps its state. */
+  pause(): void {
+    if (this.paused) return;
+    this.anchorFleet = this.fleetTime;
+    this.anchorWall = this.now();
+    this.paused = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Restarts the fleet clock where it stood (no jump over the pause) and the timer. */
+  resume(): void {
+    if (!this.paused) return;
+    this.anchorWall = this.now();
+    this.paused = false;
+    if (this.status === 'running' || this.status === 'failing') this.schedule();
+  }
+
+  /**
+   * A server joins the simulated fleet at the fleet clock (the demo's new server); its profile
+   * is recorded in the store with its first sample.
+   */
+  addServer(spec: FleetServerSpec): void {
+    this.sim.addServer(spec);
+    if (spec.profile) this.profiles[spec.name] = spec.profile;
+  }
+
+  /** The simulated servers and their profiles. */
+  servers(): { name: string; profile: Profile }[] {
+    return this.sim.serverNames().map((name) => ({ name, profile: this.sim.mapping.get(name)?.profile ?? 'generic' }));
+  }
+
   getStatus(): SimulatorStatus {
-    return { state: this.status, speed: this.speed, fleetTime: this.fleetTime, servers: this.sim.size, lastError: this.lastError };
+    return {
+      state: this.status,
+      speed: this.speed,
+      paused: this.paused,
+      fleetTime: this.fleetTime,
+      servers: this.sim.size,
+      lastError: this.lastError,
+    };
   }
 
   /** Steps the simulator up to the fleet clock and ingests the rows, a bounded batch at a time. */
@@ -143,7 +194,8 @@ export class SimulatorSource {
         }
         const batch = concatColumns(batches);
         const time = batch.timestamp[batch.length - 1] ?? this.sim.time;
-        const report = await this.options.store.ingestYielding(batch, { now: Math.max(this.fleetTime, time) });
+        const profiles = Object.keys(this.profiles).length > 0 ? { profiles: { ...this.profiles } } : {};
+        const report = await this.options.store.ingestYielding(batch, { now: Math.max(this.fleetTime, time), ...profiles });
         total += batches.length;
         this.options.onStep?.({ time, steps: batches.length, report });
         if (this.sim.time <= this.fleetTime) await new Promise<void>((r) => setImmediate(r));
@@ -162,6 +214,8 @@ export class SimulatorSource {
 
   private schedule(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.paused) return;
     // One tick per fleet step, but never faster than 20 Hz nor slower than 1 Hz.
     const tickMs = Math.min(1000, Math.max(50, STEP_MS / this.speed));
     this.timer = setInterval(() => void this.catchUp(MAX_STEPS_PER_BATCH), tickMs);

@@ -27,6 +27,7 @@ function server(name: string, overrides: Partial<ServerSummary> = {}): ServerSum
     risk: null,
     failureMode: null,
     riskUnavailable: { reason: 'pending', detail: 'waiting for the first prediction cycle' },
+    health: 'unknown',
     ...overrides,
   };
 }

@@ -1,0 +1,187 @@
+/**
+ * The live fleet loop, end to end: for 90 and 1,000 simulated servers, each cycle ingests one
+ * new fleet step, then runs a prediction cycle (read the windows, build the features, infer with
+ * the bundled model on the cpu, decode, store, alerts, publish). Measured per fleet size, with
+ * the window read on the main thread (the baseline) and on the store worker (what the app does):
+ * cycle duration (median, p90), each stage's median, and the event loop's delay while cycles run
+ * (monitorEventLoopDelay: p99 and max). Then RSS before and after CYCLE_BENCH_MEMORY_CYCLES
+ * cycles (default 10,000) of the 90-server fleet, one ONNX session reused throughout.
+ *
+ *   npm run bench:cycle                       # all of it (the memory run takes ~10 minutes)
+ *   CYCLE_BENCH_MEMORY_CYCLES=0 npm run bench:cycle
+ *
+ * Prints one JSON line starting with {"bench":"fleet-cycle". CYCLE_BENCH_OUT=file also writes it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { expect, test } from 'vitest';
+import { EventBus, STEP_MS } from '@shared/contract';
+import { FleetPredictor, type CycleStages } from '../src/main/core/fleet/fleet-predictor';
+import { allocateColumns } from '../src/main/core/metrics/columns';
+import { defaultFleet, FleetSimulator } from '../src/main/core/metrics/simulator/fleet-sim';
+import { bundledModelDir } from '../src/main/core/paths';
+import { openStore, type MetricsStore, type StoreWorkerFactory } from '../src/main/core/store';
+import { REPO_ROOT, bundleForNode } from '../src/main/core/store/testing/bundle';
+import { createMemoryLogger } from '../src/main/core/util/logger';
+import { median, quantile, round } from '../src/main/core/util/stats';
+
+const SIZES = [90, 1_000];
+const CYCLES: Record<number, number> = { 90: 60, 1_000: 20 };
+const BACKFILL_STEPS = 300; // 25 h: the model's 24 h context plus an hour
+const MEMORY_CYCLES = Number(process.env.CYCLE_BENCH_MEMORY_CYCLES ?? 10_000);
+const START = Date.UTC(2024, 2, 4);
+
+interface Fleet {
+  dir: string;
+  store: MetricsStore;
+  sim: FleetSimulator;
+  /** Steps the simulator and ingests one step; returns its time. */
+  step(): number;
+}
+
+function fleet(servers: number): Fleet {
+  const dir = mkdtempSync(join(tmpdir(), 'tftmp-cycle-bench-'));
+  const store = openStore(join(dir, 'metrics.sqlite'));
+  const sim = new FleetSimulator({ seed: 'cycle-bench', start: START, servers: defaultFleet(servers) });
+  const chunk = 24;
+  for (let done = 0; done < BACKFILL_STEPS; done += chunk) {
+    const batch = allocateColumns(servers * chunk);
+    for (let k = 0; k < chunk; k++) sim.stepInto(batch, k * servers);
+    store.ingest(batch, { now: sim.time });
+  }
+  const scratch = allocateColumns(servers);
+  return {
+    dir,
+    store,
+    sim,
+    step: () => {
+      const ts = sim.stepInto(scratch, 0);
+      store.ingest(scratch, { now: ts + STEP_MS });
+      return ts;
+    },
+  };
+}
+
+function predictor(f: Fleet, factory: StoreWorkerFactory | undefined): FleetPredictor {
+  return new FleetPredictor({
+    config: {
+      bundledDir: bundledModelDir({ mainDir: join(REPO_ROOT, 'out', 'main') }),
+      provider: 'cpu',
+      ...(factory ? { storeWorker: factory } : {}),
+    },
+    store: f.store,
+    events: new EventBus(),
+    logger: createMemoryLogger(),
+    clock: () => f.sim.time,
+  });
+}
+
+async function runCycles(f: Fleet, p: FleetPredictor, cycles: number) {
+  // Warm-up: the session's first run and the window cache's cold read are not the steady state.
+  p.request(f.step());
+  await p.idle();
+  const durations: number[] = [];
+  const stages: CycleStages[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  for (let i = 0; i < cycles; i++) {
+    const time = f.step();
+    delay.enable();
+    p.request(time);
+    await p.idle();
+    delay.disable();
+    const status = p.status();
+    durations.push(status.lastCycleMs!);
+    stages.push(p.timings().stages!);
+  }
+  expect(p.status().failedCycles).toBe(0);
+  const stageMedians = Object.fromEntries(
+    (Object.keys(stages[0]!) as (keyof CycleStages)[]).map((k) => [k, round(median(stages.map((s) => s[k])), 1)]),
+  );
+  return {
+    cycles,
+    medianMs: round(median(durations), 1),
+    p90Ms: round(quantile(durations, 0.9), 1),
+    stagesMedianMs: stageMedians,
+    eventLoopDelayP99Ms: round(delay.percentile(99) / 1e6, 1),
+    eventLoopDelayMaxMs: round(delay.max / 1e6, 1),
+    windowReader: p.timings().windowReader,
+  };
+}
+
+test('fleet cycle', async () => {
+  const bundle = await bundleForNode(resolve(REPO_ROOT, 'src/main/core/store/store-worker-entry.ts'));
+  const factory: StoreWorkerFactory = (init) => new Worker(bundle.file, { workerData: init });
+  const result: Record<string, unknown> = {
+    bench: 'fleet-cycle',
+    cpus: cpus().length,
+    loadAtStart: round(loadavg()[0]!, 2),
+  };
+  try {
+    for (const servers of SIZES) {
+      const f = fleet(servers);
+      try {
+        const entry: Record<string, unknown> = {};
+        // Baseline and worker alternate on the same store, so drift in load hits both.
+        for (const [name, factoryOrNone] of [
+          ['mainThreadRead', undefined],
+          ['workerRead', factory],
+        ] as const) {
+          const p = predictor(f, factoryOrNone);
+          await p.start();
+          expect(p.status().state).toBe('ready');
+          entry[name] = await runCycles(f, p, CYCLES[servers]!);
+          await p.close();
+        }
+        result[`servers${servers}`] = entry;
+      } finally {
+        f.store.close();
+        rmSync(f.dir, { recursive: true, force: true });
+      }
+    }
+    if (MEMORY_CYCLES > 0) {
+      const f = fleet(90);
+      try {
+        const p = predictor(f, factory);
+        await p.start();
+        for (let i = 0; i < 100; i++) {
+          p.request(f.step());
+          await p.idle();
+        }
+        global.gc?.();
+        const before = process.memoryUsage();
+        const startedAt = Date.now();
+        for (let i = 0; i < MEMORY_CYCLES; i++) {
+          // The store keeps growing as the fleet runs; retention (not measured here) bounds it in the app.
+          p.request(f.step());
+          await p.idle();
+        }
+        global.gc?.();
+        const after = process.memoryUsage();
+        expect(p.status().failedCycles).toBe(0);
+        result['memory'] = {
+          servers: 90,
+          cycles: MEMORY_CYCLES,
+          seconds: round((Date.now() - startedAt) / 1000, 0),
+          rssBeforeMb: round(before.rss / 2 ** 20, 1),
+          rssAfterMb: round(after.rss / 2 ** 20, 1),
+          heapUsedBeforeMb: round(before.heapUsed / 2 ** 20, 1),
+          heapUsedAfterMb: round(after.heapUsed / 2 ** 20, 1),
+          gcExposed: typeof global.gc === 'function',
+        };
+        await p.close();
+      } finally {
+        f.store.close();
+        rmSync(f.dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    bundle.dispose();
+  }
+  result['loadAtEnd'] = round(loadavg()[0]!, 2);
+  const line = JSON.stringify(result);
+  console.log(line);
+  if (process.env.CYCLE_BENCH_OUT) writeFileSync(process.env.CYCLE_BENCH_OUT, `${line}\n`);
+});
