@@ -202,9 +202,19 @@ describe('the dashboard methods on a core with the simulated fleet and the bundl
     });
     expect(predicted.points.map((p) => p.time)).toEqual([...predicted.points.map((p) => p.time)].sort());
 
-    // predictions.explain: this model has no explanation outputs, and says so.
+    // predictions.explain: the bundled model's variable weights and attention, and sentences.
     const explained = await call('predictions.explain', { server: name });
-    expect(explained).toMatchObject({ server: name, time: current.time, explanation: null, unavailable: { reason: 'not_supported' } });
+    expect(explained).toMatchObject({ server: name, time: current.time, unavailable: null });
+    const why = explained.explanation!;
+    expect(why.risk).toBe(current.servers.find((p) => p.server === name)!.risk);
+    for (const kind of ['observed', 'known', 'static'] as const) {
+      const share = why.variables.filter((v) => v.kind === kind).reduce((a, v) => a + v.importance, 0);
+      expect(share).toBeCloseTo(1, 3);
+    }
+    expect(why.attention.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    expect(why.attention.times.at(-1)).toBe(current.time);
+    expect(why.drivers.length).toBeGreaterThanOrEqual(1);
+    expect(why.drivers.length).toBeLessThanOrEqual(3);
 
     // alerts.list: open ones are exactly alerts.active's; past ones come from the store, newest first.
     const open = await call('alerts.list', { state: 'open' });

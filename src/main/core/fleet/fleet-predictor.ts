@@ -13,7 +13,7 @@ import {
   type ServerPredictionResult,
 } from '@shared/domain';
 import { selectRows } from '../metrics/columns';
-import { TFT_INPUT_FIELDS, tftFeeds } from '../model/export/feeds';
+import { hasExplanationOutputs, TFT_INPUT_FIELDS, tftFeeds } from '../model/export/feeds';
 import { buildInferenceBatch, contextSamples, inferenceTime, stepMs, type InferenceSkip } from '../model/features';
 import {
   ModelFolderError,
@@ -33,6 +33,7 @@ import type { Logger } from '../util/logger';
 import { AlertBook, toAlert, type AlertChanges } from './alerts';
 import { AlertLog } from './alerts-store';
 import { bandIndices, decodePredictions } from './decode-predictions';
+import { decodeExplanations, type ServerExplanation } from './explain';
 import { PredictionLog } from './prediction-log';
 import { inShard, type Shard } from './shard';
 
@@ -102,6 +103,8 @@ interface Loaded {
   knownServers: ReadonlySet<string>;
   /** "name@version": the predictions table's model column. */
   ref: string;
+  /** The model exports variable selection weights and attention (explain.ts); older ones do not. */
+  explains: boolean;
 }
 
 interface Cycle {
@@ -114,7 +117,7 @@ interface Cycle {
   /** The store's newest sample (capped at `time`) when the cycle read its window. */
   newestSeen: number;
   /** Per server, when the model has explanation outputs. */
-  explanations?: Map<string, Omit<NonNullable<Explanation['explanation']>, 'risk' | 'failureMode'>>;
+  explanations?: Map<string, ServerExplanation>;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -256,6 +259,7 @@ export class FleetPredictor {
         session,
         knownServers: new Set(manifest.training.dataset.trainingServers),
         ref: `${manifest.name}@${manifest.version}`,
+        explains: hasExplanationOutputs(manifest.onnx.outputs),
       };
       this.state = 'ready';
       if (active.fallbackReason) logger.warn('model: using the bundled model', { reason: active.fallbackReason });
@@ -558,10 +562,12 @@ export class FleetPredictor {
       let features = 0;
       let infer = 0;
       let decode = 0;
+      const explanations = loaded.explains ? new Map<string, ServerExplanation>() : undefined;
       const chunkServers = this.options.config?.chunkServers ?? CHUNK_SERVERS;
       for (let from = 0; from < eligible.length; from += chunkServers) {
         const chunk = eligible.slice(from, from + chunkServers);
-        const built = buildInferenceBatch(selectRows(columns, chunk.flatMap((n) => rows.get(n) ?? [])), spec, at, {
+        const chunkColumns = selectRows(columns, chunk.flatMap((n) => rows.get(n) ?? []));
+        const built = buildInferenceBatch(chunkColumns, spec, at, {
           knownServers: loaded.knownServers,
           servers: chunk,
           profileOf,
@@ -595,6 +601,10 @@ export class FleetPredictor {
             },
           ),
         );
+        if (explanations) {
+          const found = decodeExplanations({ spec, servers: batch.server, time: built.time, columns: chunkColumns }, outputs);
+          for (const [server, e] of found ?? []) explanations.set(server, e);
+        }
         decode += lap();
         await yieldToLoop();
         lap();
@@ -639,6 +649,7 @@ export class FleetPredictor {
         byServer: new Map(servers.map((p) => [p.server, p])),
         skipped,
         newestSeen,
+        ...(explanations ? { explanations } : {}),
       };
       this.stepAlerts(this.latest, stepMs(spec), spec.horizonSteps, serverIds);
       const alertsMs = lap();

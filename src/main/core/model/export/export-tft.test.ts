@@ -18,7 +18,7 @@ import { tftConfigFromSpec, type TftConfig, type TftHyperParams } from '../tft/c
 import { useBackend } from '../tft/testing/fixtures';
 import { TftModel, type TftPrediction } from '../tft/tft-tfjs';
 import { seededRandom } from '../tft/weight-store';
-import { TFT_INPUT_NAMES, TFT_OUTPUT_NAMES, exportTftToOnnx, onnxSectionDraft, type ExportedTft } from './index';
+import { TFT_INPUT_NAMES, TFT_OUTPUT_NAMES, exportTftToOnnx, hasExplanationOutputs, onnxSectionDraft, type ExportedTft } from './index';
 
 /**
  * Parity: the exported graph run by onnxruntime (cpu provider) against the TF.js model it was
@@ -43,6 +43,9 @@ const OUTPUT_FIELD: Record<(typeof TFT_OUTPUT_NAMES)[number], keyof TftPredictio
   encoder_weights: 'encoderWeights',
   decoder_weights: 'decoderWeights',
   attention: 'attention',
+  past_variable_weights: 'pastVariableWeights',
+  future_variable_weights: 'futureVariableWeights',
+  past_attention: 'pastAttention',
 };
 
 /** Default-initialised weights have zero biases and unit gammas, which would hide a dropped bias: perturb all. */
@@ -134,6 +137,54 @@ function compare(onnx: Record<string, OutputTensor>, ref: TftPrediction, label: 
   return diffs;
 }
 
+/**
+ * The explanation outputs are what they claim to be: recomputed here on the host from the
+ * per-step outputs of the same run (mean over steps; attention's context keys averaged over the
+ * horizon queries, renormalised), every row summing to 1. Returns the max |difference|.
+ */
+function checkExplanation(p: Record<'encoderWeights' | 'decoderWeights' | 'attention' | 'pastVariableWeights' | 'futureVariableWeights' | 'pastAttention', Float32Array>, c: TftConfig, b: number, label: string): number {
+  const te = c.contextSteps;
+  const td = c.horizonSteps;
+  const t = te + td;
+  const ve = p.encoderWeights.length / (b * te);
+  const vd = p.decoderWeights.length / (b * td);
+  expect(p.pastVariableWeights.length, `${label} past_variable_weights size`).toBe(b * ve);
+  expect(p.futureVariableWeights.length, `${label} future_variable_weights size`).toBe(b * vd);
+  expect(p.pastAttention.length, `${label} past_attention size`).toBe(b * te);
+  let max = 0;
+  const near = (got: number, want: number, what: string): void => {
+    const d = Math.abs(got - want);
+    if (d > max) max = d;
+    expect(d, `${label} ${what}: ${got} vs ${want}`).toBeLessThan(1e-6);
+  };
+  for (let r = 0; r < b; r++) {
+    for (const [steps, v, perStep, mean, name] of [
+      [te, ve, p.encoderWeights, p.pastVariableWeights, 'past_variable_weights'],
+      [td, vd, p.decoderWeights, p.futureVariableWeights, 'future_variable_weights'],
+    ] as const) {
+      let rowSum = 0;
+      for (let j = 0; j < v; j++) {
+        let acc = 0;
+        for (let s = 0; s < steps; s++) acc += perStep[(r * steps + s) * v + j]!;
+        near(mean[r * v + j]!, acc / steps, `${name}[${r}, ${j}]`);
+        rowSum += mean[r * v + j]!;
+      }
+      near(rowSum, 1, `${name}[${r}] sum`);
+    }
+    const past = new Float64Array(te);
+    for (let q = 0; q < td; q++) for (let k = 0; k < te; k++) past[k] = past[k]! + p.attention[(r * td + q) * t + k]!;
+    const total = past.reduce((a, x) => a + x, 0);
+    let rowSum = 0;
+    for (let k = 0; k < te; k++) {
+      near(p.pastAttention[r * te + k]!, past[k]! / total, `past_attention[${r}, ${k}]`);
+      expect(p.pastAttention[r * te + k]!).toBeGreaterThanOrEqual(0);
+      rowSum += p.pastAttention[r * te + k]!;
+    }
+    near(rowSum, 1, `past_attention[${r}] sum`);
+  }
+  return max;
+}
+
 const fmt = (d: Record<string, number>): string =>
   Object.entries(d)
     .map(([k, v]) => `${k} ${v.toExponential(1)}`)
@@ -185,7 +236,12 @@ describe('exportTftToOnnx: signature', () => {
         ['encoder_weights', 'float32', [-1, te, 15]],
         ['decoder_weights', 'float32', [-1, td, 5]],
         ['attention', 'float32', [-1, td, te + td]],
+        ['past_variable_weights', 'float32', [-1, 15]],
+        ['future_variable_weights', 'float32', [-1, 5]],
+        ['past_attention', 'float32', [-1, te]],
       ]);
+      expect(hasExplanationOutputs(ex.outputs)).toBe(true);
+      expect(hasExplanationOutputs(ex.outputs.filter((t) => t.name !== 'past_attention'))).toBe(false);
       for (const t of [...ex.inputs, ...ex.outputs]) {
         expect(t.doc).toMatch(/^\(batch[,)]/);
         expect(t.doc).toContain(t.dtype);
@@ -233,8 +289,10 @@ describe('exportTftToOnnx: parity with TF.js (onnxruntime cpu vs tfjs wasm)', ()
       const s = await session(ex);
       try {
         const batch = randomBatch(c, 17, 5);
-        const diffs = compare(await s.run(onnxInputs(batch), batch.size), model.predict(batch), label);
-        console.log(`small (${label}), random B=17: ${ex.nodes} nodes; max |diff| ${fmt(diffs)}`);
+        const ref = model.predict(batch);
+        const diffs = compare(await s.run(onnxInputs(batch), batch.size), ref, label);
+        const host = checkExplanation(ref, c, batch.size, label);
+        console.log(`small (${label}), random B=17: ${ex.nodes} nodes; max |diff| ${fmt(diffs)}; explanation vs host ${host.toExponential(1)}`);
       } finally {
         await s.close();
       }
@@ -291,8 +349,25 @@ describe('exportTftToOnnx: parity with TF.js (onnxruntime cpu vs tfjs wasm)', ()
       expect(real.size).toBeGreaterThan(32);
       expect(Array.from(real.serverBucket).some((b) => b === 0)).toBe(true);
       expect(Array.from(real.observedMask).some((m) => m === 0)).toBe(true);
-      const diffs = compare(await s.run(onnxInputs(real), real.size), model.predict(real), 'default real');
-      console.log(`default, real windows B=${real.size}: max |diff| ${fmt(diffs)}`);
+      const ref = model.predict(real);
+      const onnx = await s.run(onnxInputs(real), real.size);
+      const diffs = compare(onnx, ref, 'default real');
+      const host = checkExplanation(ref, c, real.size, 'default real, tfjs');
+      const f = (name: string): Float32Array => onnx[name]!.data as Float32Array;
+      const hostOnnx = checkExplanation(
+        {
+          encoderWeights: f('encoder_weights'),
+          decoderWeights: f('decoder_weights'),
+          attention: f('attention'),
+          pastVariableWeights: f('past_variable_weights'),
+          futureVariableWeights: f('future_variable_weights'),
+          pastAttention: f('past_attention'),
+        },
+        c,
+        real.size,
+        'default real, onnx',
+      );
+      console.log(`default, real windows B=${real.size}: max |diff| ${fmt(diffs)}; explanation vs host: tfjs ${host.toExponential(1)}, onnx ${hostOnnx.toExponential(1)}`);
     }, 60_000);
 
     it('B=90 run latency (printed, not asserted)', async () => {
@@ -330,6 +405,26 @@ describe('exportTftToOnnx: parity with TF.js (onnxruntime cpu vs tfjs wasm)', ()
         await expect(s2.run(bad, batch.size)).rejects.toBeInstanceOf(InferenceError);
         const bucket = { ...onnxInputs(batch), server_bucket: batch.serverBucket.map((_, i) => (i === 0 ? -1 : 0)) };
         await expect(s2.run(bucket, batch.size)).rejects.toBeInstanceOf(InferenceError);
+      } finally {
+        await s2.close();
+      }
+    }, 120_000);
+
+    it('a model folder exported before the explanation outputs still loads and serves, without them', async () => {
+      const older = exportTftToOnnx(model, spec, { explanation: false });
+      expect(older.outputs.map((t) => t.name)).toEqual(['quantiles', 'risk', 'failure_mode', 'static_weights', 'encoder_weights', 'decoder_weights', 'attention']);
+      expect(older.bytes.length).toBeLessThan(exported.bytes.length);
+      const folder = join(dir, 'tft-older');
+      await writeModelFolder(folder, { onnxBytes: older.bytes, manifest: sampleDraft({ featureSpec: JSON.parse(JSON.stringify(spec)) as FeatureSpec, onnx: onnxSectionDraft(older) }) });
+      const loaded = await loadModelFolder(folder);
+      expect(hasExplanationOutputs(loaded.manifest.onnx.outputs)).toBe(false);
+      const s2 = await createInferenceSession({ modelBytes: loaded.onnxBytes, ...expectedTensors(loaded.manifest), provider: 'cpu', logger: createMemoryLogger() });
+      try {
+        const batch = rows(real, c, 0, 8);
+        const out = await s2.run(onnxInputs(batch), batch.size);
+        expect(Object.keys(out).sort()).toEqual(older.outputs.map((t) => t.name).sort());
+        const ref = model.predict(batch);
+        expect(Array.from(out.risk!.data as Float32Array).map((x, i) => Math.abs(x - ref.risk[i]!) <= TOL)).not.toContain(false);
       } finally {
         await s2.close();
       }

@@ -3,14 +3,15 @@ import { type TFT_INPUT_NAMES } from './feeds';
 import { OnnxOps, type OnnxValue, type WeightTensor } from '../onnx/onnx-ops';
 import { ONNX_OPSET } from '../onnx/graph-builder';
 import { tftVariableNames, validateConfig, type TftConfig } from '../tft/config';
-import { tftForward, tftParams, type TftInputs, type TftOutputs } from '../tft/tft-model';
+import { tftExplanation, tftForward, tftParams, type TftInputs, type TftOutputs } from '../tft/tft-model';
 import type { SerializedWeights } from '../tft/weight-store';
 
 /**
  * Export of the Temporal Fusion Transformer to ONNX (opset 17): the same `tftForward` that TF.js
  * trains, replayed on the ONNX recorder (`OnnxOps`) through the plain `Ops` surface only (no
  * fused kernels: TfjsOps' fast paths compute the same function), with the weights as
- * initializers. The LSTM is unrolled (~15 nodes per step). Batch is the only dynamic dimension.
+ * initializers. Each LSTM is one ONNX LSTM node. Batch is the only dynamic dimension. The
+ * explanation outputs (`tftExplanation`) are computed in the graph after the forward.
  *
  * The returned signature is what model.json records (`onnx.inputs` / `onnx.outputs`): names,
  * dtypes, shapes with -1 for the batch, a doc string per tensor, and the valid range of the two
@@ -46,15 +47,35 @@ export interface ExportTftOptions {
   /** Extra ModelProto.metadata_props (the exporter adds `tft_config` and `variables`). */
   metadata?: Readonly<Record<string, string>>;
   /**
+   * Include the explanation outputs (past_variable_weights, future_variable_weights,
+   * past_attention). Default true; false writes the graph models had before them (tests of
+   * older model folders).
+   */
+  explanation?: boolean;
+  /**
    * Extra outputs for debugging parity: named intermediate values of the recorded forward.
    * Called with the recorder and the forward's outputs; whatever it returns becomes outputs.
    */
   extraOutputs?: (ops: OnnxOps, outputs: TftOutputs<OnnxValue>) => Readonly<Record<string, OnnxValue>>;
 }
 
-/** Graph input names, in the order of TftInputs. */
-/** Graph output names, predictions first, then interpretation. */
-export const TFT_OUTPUT_NAMES = ['quantiles', 'risk', 'failure_mode', 'static_weights', 'encoder_weights', 'decoder_weights', 'attention'] as const;
+/**
+ * Graph output names: predictions, then the per-step interpretation, then the explanation
+ * outputs (`tftExplanation`, names in TFT_EXPLANATION_OUTPUTS), which models exported before
+ * them lack.
+ */
+export const TFT_OUTPUT_NAMES = [
+  'quantiles',
+  'risk',
+  'failure_mode',
+  'static_weights',
+  'encoder_weights',
+  'decoder_weights',
+  'attention',
+  'past_variable_weights',
+  'future_variable_weights',
+  'past_attention',
+] as const;
 
 export class TftExportError extends Error {
   override readonly name = 'TftExportError';
@@ -83,9 +104,11 @@ export function exportTftToOnnx(source: TftSource, spec: FeatureSpec, options: E
   };
   // Each LSTM as one ONNX LSTM node (the recurrence of lstm.ts; the parity tests hold it to TF.js).
   const y = tftForward(ops, c, inputs, { lstmLayer: (x, wx, wh, b, h0, c0) => ops.lstm(x, wx, wh, b, h0, c0) });
+  const withExplanation = options.explanation ?? true;
+  const e = withExplanation ? tftExplanation(ops, c, y) : null;
 
   const outDocs = outputDocs(c, spec, names);
-  const expected: Record<(typeof TFT_OUTPUT_NAMES)[number], { value: OnnxValue; shape: number[] }> = {
+  const expected: Record<(typeof TFT_OUTPUT_NAMES)[number], { value: OnnxValue | undefined; shape: number[] }> = {
     quantiles: { value: y.quantiles, shape: [-1, td, c.targets, c.quantiles.length] },
     risk: { value: y.risk, shape: [-1] },
     failure_mode: { value: y.failureMode, shape: [-1, c.failureModes] },
@@ -93,9 +116,13 @@ export function exportTftToOnnx(source: TftSource, spec: FeatureSpec, options: E
     encoder_weights: { value: y.encoderWeights, shape: [-1, te, names.encoder.length] },
     decoder_weights: { value: y.decoderWeights, shape: [-1, td, names.decoder.length] },
     attention: { value: y.attention, shape: [-1, td, te + td] },
+    past_variable_weights: { value: e?.pastVariableWeights, shape: [-1, names.encoder.length] },
+    future_variable_weights: { value: e?.futureVariableWeights, shape: [-1, names.decoder.length] },
+    past_attention: { value: e?.pastAttention, shape: [-1, te] },
   };
   for (const name of TFT_OUTPUT_NAMES) {
     const { value, shape } = expected[name];
+    if (value === undefined) continue; // an explanation output left out (options.explanation false)
     if (value.shape.join(',') !== shape.join(',')) {
       throw new TftExportError(`output ${name}: the recorded graph gives [${value.shape.join(', ')}], the signature promises [${shape.join(', ')}]`);
     }
@@ -198,6 +225,15 @@ function outputDocs(c: TftConfig, spec: FeatureSpec, names: { static: string[]; 
     attention:
       `(batch, ${td}, ${te + td}) float32, each row sums to 1: attention of each horizon step over the ${te} context and ${td} horizon steps ` +
       `(causal: zero after the query step), averaged over the ${c.heads} heads.`,
+    past_variable_weights:
+      `(batch, ${names.encoder.length}) float32, rows sum to 1: encoder variable selection weights averaged over the ${te} context steps ` +
+      `[${list(names.encoder)}] (explanation output).`,
+    future_variable_weights:
+      `(batch, ${names.decoder.length}) float32, rows sum to 1: decoder variable selection weights averaged over the ${td} horizon steps ` +
+      `[${list(names.decoder)}] (explanation output).`,
+    past_attention:
+      `(batch, ${te}) float32, rows sum to 1: attention of the ${td} horizon steps onto the ${te} context steps (oldest first), ` +
+      `averaged over heads and horizon steps and renormalised over the context (explanation output).`,
   };
 }
 

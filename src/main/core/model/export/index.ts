@@ -8,4 +8,12 @@ export {
   type ExportedTft,
   type TftSource,
 } from './export-tft';
-export { TFT_INPUT_FIELDS, TFT_INPUT_NAMES, tftFeeds, type TftInputName } from './feeds';
+export {
+  TFT_EXPLANATION_OUTPUTS,
+  TFT_INPUT_FIELDS,
+  TFT_INPUT_NAMES,
+  hasExplanationOutputs,
+  tftFeeds,
+  type TftExplanationOutputName,
+  type TftInputName,
+} from './feeds';

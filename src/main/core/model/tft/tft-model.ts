@@ -60,6 +60,25 @@ export interface TftOutputs<T> {
   attention: T;
 }
 
+/**
+ * The explanation outputs: the interpretation outputs summarised per window, what the app's
+ * "why" reads (`fleet/explain.ts`). Computed from TftOutputs by `tftExplanation`, outside
+ * `tftForward`, so training (which never calls it) runs exactly the same graph with or without
+ * them. The static selection weights need no summary: `staticWeights` is already (B, 2).
+ */
+export interface TftExplanation<T> {
+  /** (B, G + K): encoder variable selection weights averaged over the Te context steps; rows sum to 1. */
+  pastVariableWeights: T;
+  /** (B, K): decoder variable selection weights averaged over the Td horizon steps; rows sum to 1. */
+  futureVariableWeights: T;
+  /**
+   * (B, Te): attention of the Td horizon steps (queries) onto the Te context steps (keys),
+   * already averaged over heads, then averaged over the horizon steps and renormalised to sum
+   * to 1 over the context (the share each query gave to horizon steps is dropped).
+   */
+  pastAttention: T;
+}
+
 /** Optional faster implementations of parts of the forward (same function, e.g. a fused LSTM). */
 export interface TftKernels<T> {
   lstmScan?: LstmScan<T>;
@@ -143,6 +162,16 @@ export function tftForward<T>(ops: Ops<T>, c: TftConfig, inputs: TftInputs<T>, k
     encoderWeights: encoderSel.weights,
     decoderWeights: decoderSel.weights,
     attention: att.weights,
+  };
+}
+
+/** The explanation outputs of a forward's outputs; shapes in TftExplanation. */
+export function tftExplanation<T>(ops: Ops<T>, c: TftConfig, y: Pick<TftOutputs<T>, 'encoderWeights' | 'decoderWeights' | 'attention'>): TftExplanation<T> {
+  const past = ops.mean(ops.slice(y.attention, [0, 0, 0], [-1, -1, c.contextSteps]), 1, false); // (B, Te)
+  return {
+    pastVariableWeights: ops.mean(y.encoderWeights, 1, false), // (B, G + K)
+    futureVariableWeights: ops.mean(y.decoderWeights, 1, false), // (B, K)
+    pastAttention: ops.div(past, ops.sum(past, 1, true)), // (B, Te)
   };
 }
 

@@ -3,7 +3,7 @@ import type { WindowBatch } from '../features/feature-spec';
 import { validateConfig, type TftConfig } from './config';
 import { fusedLstmScan } from './tfjs-lstm';
 import { TfjsOps } from './tfjs-ops';
-import { tftForward, tftParams, type TftInputs, type TftKernels, type TftOutputs } from './tft-model';
+import { tftExplanation, tftForward, tftParams, type TftInputs, type TftKernels, type TftOutputs } from './tft-model';
 import { WeightStore, seededRandom, type SerializedWeights } from './weight-store';
 
 /**
@@ -85,12 +85,26 @@ export class TftModel {
     try {
       const outs = tf.tidy(() => {
         const o = this.forward(inputs);
-        return [o.quantiles, o.risk, o.failureMode, o.staticWeights, o.encoderWeights, o.decoderWeights, o.attention];
+        const e = tftExplanation(this.ops, this.config, o);
+        return [o.quantiles, o.risk, o.failureMode, o.staticWeights, o.encoderWeights, o.decoderWeights, o.attention, e.pastVariableWeights, e.futureVariableWeights, e.pastAttention];
       });
       // Read outside tidy: tidy walks returned typed arrays element by element.
-      const [quantiles, risk, failureMode, staticWeights, encoderWeights, decoderWeights, attention] = outs.map((x) => x.dataSync<'float32'>());
+      const [quantiles, risk, failureMode, staticWeights, encoderWeights, decoderWeights, attention, pastVariableWeights, futureVariableWeights, pastAttention] = outs.map((x) =>
+        x.dataSync<'float32'>(),
+      );
       tf.dispose(outs);
-      return { quantiles: quantiles!, risk: risk!, failureMode: failureMode!, staticWeights: staticWeights!, encoderWeights: encoderWeights!, decoderWeights: decoderWeights!, attention: attention! };
+      return {
+        quantiles: quantiles!,
+        risk: risk!,
+        failureMode: failureMode!,
+        staticWeights: staticWeights!,
+        encoderWeights: encoderWeights!,
+        decoderWeights: decoderWeights!,
+        attention: attention!,
+        pastVariableWeights: pastVariableWeights!,
+        futureVariableWeights: futureVariableWeights!,
+        pastAttention: pastAttention!,
+      };
     } finally {
       disposeInputs(inputs);
     }
@@ -130,6 +144,10 @@ export interface TftPrediction {
   decoderWeights: Float32Array;
   /** (B, Td, Te + Td). */
   attention: Float32Array;
+  /** (B, G + K), (B, K), (B, Te): the explanation outputs (TftExplanation). */
+  pastVariableWeights: Float32Array;
+  futureVariableWeights: Float32Array;
+  pastAttention: Float32Array;
 }
 
 export function disposeInputs(inputs: TftInputs<tf.Tensor>): void {
