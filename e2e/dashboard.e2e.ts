@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { API_VERSION, PROFILES, SERVER_STATES } from '@shared/contract';
-import { launchBrowser, screenshot, startServe, watchPage, type ServeProcess } from './harness';
+import { launchBrowser, screenshot, screenshotView, startServe, watchPage, type ServeProcess } from './harness';
 
 const VIEWS = ['overview', 'heatmap', 'servers', 'trends', 'alerts', 'demo', 'training', 'models', 'settings'] as const;
 
@@ -234,8 +234,249 @@ describe('the dashboard in Chromium, served by the daemon', () => {
     await page.getByTestId('view-overview').waitFor({ state: 'visible' });
   });
 
+  it('ranks the servers in trouble on the overview once a scenario starts, with figures and forecasts', async () => {
+    // A memory leak on ppdb001 whose incident comes in two hours of fleet time (24 s at 300x): the
+    // model should see it coming and the overview should put it at the top. The risk stays up
+    // through the incident, long enough for the heatmap and detail tests that follow.
+    await rpc('demo.run', { server: 'ppdb001', scenario: 'memory_leak', precursorHours: 2 });
+    await expect
+      .poll(
+        async () => {
+          const answer = (await rpc('fleet.servers', {})) as { servers: { name: string; risk: number | null }[] };
+          return answer.servers.find((s) => s.name === 'ppdb001')?.risk ?? 0;
+        },
+        { timeout: 60_000, interval: 1000 },
+      )
+      .toBeGreaterThanOrEqual(0.3);
+
+    await page.getByTestId('nav-overview').click();
+    const top = page.getByTestId('overview-top-table');
+    await top.waitFor({ state: 'visible' });
+    // Ten rows, highest risk first, ppdb001 among them with a failure mode and a sparkline.
+    const rows = top.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(10);
+    const risks = await rows.evaluateAll((trs: unknown[]) =>
+      (trs as ElementLike[]).map((tr) => Number(tr.dataset['risk'])),
+    );
+    expect(risks).toEqual([...risks].sort((a, b) => b - a));
+    await expect.poll(() => page.getByTestId('overview-top-ppdb001').count(), { timeout: 15_000 }).toBe(1);
+    const row = page.getByTestId('overview-top-ppdb001');
+    await expect.poll(() => row.locator('canvas').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await row.getByTestId('overview-top-ttt').innerText()).toMatch(/^(now|in .+|> 8 h|—)/);
+
+    // Health counts add up to the fleet, the histogram to the scored servers, and one is at risk.
+    await expect
+      .poll(async () => Number(await page.getByTestId('overview-at-risk').innerText()), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    const counts = await Promise.all(
+      ['healthy', 'warning', 'critical', 'stale', 'unknown'].map(async (h) =>
+        Number(await page.getByTestId(`overview-health-${h}`).innerText()),
+      ),
+    );
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(20);
+    const bins = (await page.getByTestId('overview-histogram-chart').getAttribute('data-bins'))!.split(',').map(Number);
+    expect(bins).toHaveLength(10);
+    expect(bins.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(await page.getByTestId('overview-incident-probability').innerText()).toMatch(/^(<1|>99|\d+) %$/);
+    expect(await page.getByTestId('overview-freshness').innerText()).toBe('Live');
+    expect(await page.getByTestId('overview-provider').innerText()).toMatch(/CPU/);
+    expect(await page.getByTestId('overview-stale-data').count()).toBe(0);
+    await screenshotView(page, 'overview-live');
+  });
+
+  it('maps every server on the heatmap, one block per profile, coloured by the one rule', async () => {
+    await page.getByTestId('nav-heatmap').click();
+    const map = page.getByTestId('heatmap');
+    await map.waitFor({ state: 'visible' });
+    const cells = map.locator('[data-cell]');
+    await expect.poll(() => cells.count()).toBe(20);
+    const read = await cells.evaluateAll((nodes: unknown[]) =>
+      (nodes as (ElementLike & { getAttribute(n: string): string | null })[]).map((n) => ({
+        name: n.dataset['cell']!,
+        health: n.dataset['health']!,
+        label: n.getAttribute('aria-label') ?? '',
+      })),
+    );
+    const answer = (await rpc('fleet.servers', {})) as { servers: { name: string; profile: string }[] };
+    expect(new Set(read.map((c) => c.name))).toEqual(new Set(answer.servers.map((s) => s.name)));
+    expect(await map.locator('section').count()).toBe(new Set(answer.servers.map((s) => s.profile)).size);
+    for (const cell of read) {
+      expect(['healthy', 'warning', 'critical', 'stale', 'unknown']).toContain(cell.health);
+      const risk = /risk (\d+|<1) %/.exec(cell.label)?.[1];
+      if (cell.health === 'stale') expect(cell.label).toMatch(/not reporting/);
+      if (risk === undefined) continue;
+      const pct = risk === '<1' ? 0 : Number(risk);
+      // 0.3 and 0.6, on the rounded percentage the label shows.
+      if (cell.health === 'healthy') expect(pct).toBeLessThanOrEqual(30);
+      if (cell.health === 'warning') expect(pct >= 30 && pct <= 60).toBe(true);
+      if (cell.health === 'critical') expect(pct).toBeGreaterThanOrEqual(60);
+    }
+    expect(read.find((c) => c.name === 'ppdb001')?.health).toMatch(/warning|critical/);
+
+    // Hovering a cell shows who it is.
+    await page.getByTestId('heat-cell-ppdb001').hover();
+    const tooltip = page.getByTestId('heatmap-tooltip');
+    await tooltip.waitFor({ state: 'visible' });
+    expect(await tooltip.innerText()).toMatch(/ppdb001[\s\S]*Database[\s\S]*Risk[\s\S]*Failure mode[\s\S]*Last seen/);
+    await screenshotView(page, 'heatmap-live');
+    await page.mouse.move(0, 0);
+  });
+
+  it('moves through the heatmap with the keyboard and opens a server with Enter', async () => {
+    await page.getByTestId('heatmap-order-name').click();
+    // Tab from the last control before the map lands on its first cell (one tab stop for the map).
+    await page.getByTestId('heatmap-order-risk').focus();
+    await page.keyboard.press('Tab');
+    const focused = () =>
+      page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { dataset?: Record<string, string> } | null } })
+            .document.activeElement?.dataset?.['index'] ?? null,
+      );
+    expect(await focused()).toBe('0');
+    await page.keyboard.press('ArrowRight');
+    expect(await focused()).toBe('1');
+    await page.keyboard.press('ArrowLeft');
+    expect(await focused()).toBe('0');
+    await page.keyboard.press('End');
+    expect(await focused()).toBe('19');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowDown');
+    const down = Number(await focused());
+    expect(down).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('heatmap-tooltip').count()).toBe(1);
+    await screenshot(page, 'heatmap-keyboard');
+    const name = await page.evaluate(
+      () =>
+        (globalThis as unknown as { document: { activeElement: { dataset?: Record<string, string> } | null } }).document
+          .activeElement?.dataset?.['cell'] ?? '',
+    );
+    await page.keyboard.press('Enter');
+    await page.getByTestId('server-detail').waitFor({ state: 'visible' });
+    expect(page.url()).toContain(`#/servers/${name}`);
+    expect(await page.getByTestId('server-detail').getAttribute('data-server')).toBe(name);
+  });
+
+  it("opens a server's detail from its heatmap cell: history, forecast bands, thresholds, risk and why", async () => {
+    await page.getByTestId('nav-heatmap').click();
+    await page.getByTestId('heat-cell-ppdb001').click();
+    await page.getByTestId('server-detail').waitFor({ state: 'visible' });
+    expect(page.url()).toContain('#/servers/ppdb001');
+    expect(await page.getByTestId('view-servers').locator('h1').innerText()).toBe('ppdb001');
+    // Every target metric: 24 h of 5-minute history and the forecast (joined to the last value).
+    const charts = page.locator('[data-testid^="detail-metric-"]');
+    await expect.poll(() => charts.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+    await expect
+      .poll(
+        async () =>
+          (
+            await charts.evaluateAll((nodes: unknown[]) =>
+              (nodes as ElementLike[]).map((n) => [Number(n.dataset['points']), Number(n.dataset['forecast'])]),
+            )
+          ).every(([points, forecast]) => points! >= 200 && forecast! >= 2),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    expect(await page.getByTestId('detail-metric-memory_percent').locator('canvas').count()).toBe(1);
+    expect(await page.getByTestId('detail-risk').innerText()).toMatch(/^(<1|\d+) %$/);
+    expect(await page.getByTestId('detail-failure-mode').innerText()).toMatch(
+      /^(none|memory|disk|cpu|network|dependency|hardware)$/,
+    );
+    await expect
+      .poll(async () => Number(await page.getByTestId('detail-risk-chart').getAttribute('data-points')), {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(0);
+    expect(Number(await page.getByTestId('detail-failure-chart').getAttribute('data-modes'))).toBeGreaterThan(1);
+    // The explanation, or in plain words why there is none.
+    const explain = page.getByTestId('detail-explain');
+    await expect
+      .poll(
+        async () =>
+          (await explain.getByTestId('detail-drivers').count()) +
+          (await explain.getByTestId('detail-explain-unavailable').count()),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(1);
+    if ((await explain.getByTestId('detail-explain-unavailable').count()) === 1) {
+      expect(await explain.getByTestId('detail-explain-unavailable').innerText()).toMatch(/^No explanation: \S.{10,}/);
+    } else {
+      expect(Number(await explain.getByTestId('detail-importance').getAttribute('data-variables'))).toBeGreaterThan(0);
+      expect(Number(await explain.getByTestId('detail-attention').getAttribute('data-steps'))).toBeGreaterThan(0);
+    }
+    await screenshotView(page, 'server-detail');
+  });
+
+  it('links each row of the servers table to its detail, and back', async () => {
+    await page.getByTestId('detail-back').click();
+    await page.getByTestId('servers-table').waitFor({ state: 'visible' });
+    await page.getByTestId('servers-row-ppweb001').getByTestId('servers-link').click();
+    await page.getByTestId('server-detail').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('server-detail').getAttribute('data-server')).toBe('ppweb001');
+  });
+
+  it('draws the heatmap and the detail in the light theme with the colour-blind palette', async () => {
+    await rpc('settings.update', { theme: 'light', riskPalette: 'colorblind' });
+    try {
+      await expect.poll(() => page.locator('html').getAttribute('data-palette')).toBe('colorblind');
+      await page.getByTestId('nav-heatmap').click();
+      await page.getByTestId('heatmap').waitFor({ state: 'visible' });
+      // The palette reaches the cells: a healthy cell is Okabe-Ito blue, not green.
+      const healthy = page.locator('[data-health="healthy"]').first();
+      const shadow = await healthy.evaluate(
+        (n: unknown) =>
+          (globalThis as unknown as { getComputedStyle(e: unknown): { boxShadow: string } }).getComputedStyle(n)
+            .boxShadow,
+      );
+      expect(shadow).toMatch(/rgb\(0, 114, 178\)/);
+      await screenshotView(page, 'heatmap-light-colorblind');
+      await page.goto(`${serve.url}/#/servers/ppdb001`);
+      await page.getByTestId('detail-metric-memory_percent').waitFor({ state: 'visible' });
+      await screenshotView(page, 'server-detail-light');
+      await page.getByTestId('nav-overview').click();
+      await page.getByTestId('overview-top-table').waitFor({ state: 'visible' });
+      await screenshotView(page, 'overview-light-colorblind');
+      // Down to 1024 px the page never scrolls sideways.
+      await page.setViewportSize({ width: 1024, height: 768 });
+      for (const hash of ['#/overview', '#/heatmap', '#/servers/ppdb001']) {
+        await page.goto(`${serve.url}/${hash}`);
+        await page.waitForTimeout(1500);
+        // The page and its scrolling <main> both: a view wider than <main> would scroll inside it.
+        for (const selector of ['html', 'main']) {
+          const overflow = await page.locator(selector).evaluate((node: unknown) => {
+            const element = node as ElementLike;
+            return element.scrollWidth - element.clientWidth;
+          });
+          expect(overflow, `${hash} ${selector}`).toBeLessThanOrEqual(0);
+        }
+      }
+      await screenshotView(page, 'server-detail-1024-light');
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+      await rpc('settings.update', { theme: 'dark', riskPalette: 'standard' });
+    }
+  });
+
   it('logged no console error, CSP violation or uncaught exception', () => {
     expect(watched.problems).toEqual([]);
+  });
+});
+
+describe('a server that does not exist', () => {
+  it('says so plainly on its detail page', async () => {
+    const p = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      await p.goto(`${serve.url}/#/servers/no-such-server`);
+      const notFound = p.getByTestId('detail-not-found');
+      await notFound.waitFor({ state: 'visible' });
+      expect(await notFound.innerText()).toMatch(/No server named “no-such-server”/);
+      expect(await p.getByTestId('server-detail').count()).toBe(0);
+      await screenshot(p, 'server-not-found');
+    } finally {
+      await p.close();
+    }
   });
 });
 

@@ -99,3 +99,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * The whole view, not just the window: the app scrolls inside <main>, which a full-page
+ * screenshot does not see, so the window is made as tall as the view for the shot.
+ */
+export async function screenshotView(page: Page, name: string): Promise<string> {
+  const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
+  const height = await page.evaluate(
+    () =>
+      ((
+        globalThis as unknown as { document: { querySelector(s: string): { scrollHeight: number } | null } }
+      ).document.querySelector('main')?.scrollHeight ?? 0) + 64,
+  );
+  await page.setViewportSize({ width: viewport.width, height: Math.max(viewport.height, Math.min(height, 4000)) });
+  try {
+    // Charts resize with their boxes on the next frame.
+    await page.waitForTimeout(400);
+    return await screenshot(page, name);
+  } finally {
+    await page.setViewportSize(viewport);
+  }
+}

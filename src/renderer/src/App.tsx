@@ -12,19 +12,21 @@ import { DemoView } from './views/DemoView';
 import { HeatmapView } from './views/HeatmapView';
 import { ModelsView } from './views/ModelsView';
 import { OverviewView } from './views/OverviewView';
+import { ServerDetailView } from './views/ServerDetailView';
 import { ServersView } from './views/ServersView';
 import { SettingsView } from './views/SettingsView';
 import { TrainingView } from './views/TrainingView';
 import { TrendsView } from './views/TrendsView';
 
-function renderView(id: RouteId, settings: SettingsState) {
+function renderView(id: RouteId, params: readonly string[], settings: SettingsState) {
   switch (id) {
     case 'overview':
       return <OverviewView />;
     case 'heatmap':
       return <HeatmapView />;
     case 'servers':
-      return <ServersView />;
+      // `#/servers/<name>`: one server's detail; keyed so another server starts from a clean slate.
+      return params[0] !== undefined ? <ServerDetailView key={params[0]} server={params[0]} /> : <ServersView />;
     case 'trends':
       return <TrendsView />;
     case 'alerts':
@@ -52,7 +54,8 @@ export function App() {
 
   useEffect(() => {
     const label = ROUTES.find((r) => r.id === route.id)?.label ?? '';
-    document.title = `${label} · TFT Monitoring Prediction`;
+    const detail = route.params[0];
+    document.title = `${detail !== undefined ? `${detail} · ` : ''}${label} · TFT Monitoring Prediction`;
     // After navigation, focus goes to the new view's heading (screen readers announce it);
     // not on first load, where focus belongs to the start of the page.
     if (firstRoute.current) {
@@ -61,7 +64,7 @@ export function App() {
     }
     mainRef.current?.querySelector<HTMLElement>('#view-title')?.focus({ preventScroll: true });
     mainRef.current?.scrollTo({ top: 0 });
-  }, [route.id]);
+  }, [route.id, route.params]);
 
   const skipToContent = (): void => {
     mainRef.current?.querySelector<HTMLElement>('#view-title')?.focus();
@@ -76,7 +79,9 @@ export function App() {
       <Sidebar active={route.id} />
       <main className="main" ref={mainRef} data-route={route.id}>
         <LinkBanner />
-        <ErrorBoundary resetKey={route.id}>{renderView(route.id, settings)}</ErrorBoundary>
+        <ErrorBoundary resetKey={`${route.id}/${route.params.join('/')}`}>
+          {renderView(route.id, route.params, settings)}
+        </ErrorBoundary>
       </main>
     </div>
   );

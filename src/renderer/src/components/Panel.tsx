@@ -30,14 +30,17 @@ export function Stat({
   value,
   hint,
   testId,
+  tone,
 }: {
   label: string;
   value: ReactNode;
   hint?: ReactNode;
   testId: string;
+  /** Colours the figure by a risk colour (the palette setting's). */
+  tone?: 'healthy' | 'warning' | 'critical';
 }) {
   return (
-    <div className="stat">
+    <div className={tone ? `stat stat-tone-${tone}` : 'stat'}>
       <div className="stat-label">{label}</div>
       <div className="stat-value" data-testid={testId}>
         {value ?? '—'}

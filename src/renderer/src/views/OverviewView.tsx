@@ -1,14 +1,21 @@
+import { memo, useMemo } from 'react';
 import { API_VERSION } from '@shared/contract';
-import { AT_RISK_THRESHOLD, type FleetServers, type FleetStatus, type Health } from '@shared/domain';
+import type { FleetHealthCounts, FleetStatus, Health } from '@shared/domain';
 import { useConnection } from '../api/use-connection';
 import { useQuery } from '../api/use-query';
+import { baseOption, useChartTheme } from '../charts/chart-theme';
+import { EChart } from '../charts/EChart';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Icon } from '../components/Icon';
 import { Panel, Stat } from '../components/Panel';
-import { RiskScale } from '../components/RiskLegend';
+import { RiskLegend } from '../components/RiskLegend';
 import { View } from '../components/View';
 import { AHEAD_THRESHOLD_MS, fleetNow, formatRate, roundRate } from '../fleet-clock';
-import { formatClock, formatDuration, formatTimestamp } from '../format';
+import { formatAge, formatClock, formatDuration, formatTimestamp } from '../format';
+import { HEALTH_LABEL, HEALTH_ORDER, healthRange, RISK_THRESHOLDS, type RiskThresholds } from '../risk';
+import { hrefFor } from '../routing/routes';
+import { dataFreshness, formatProbability, histogramBars } from './OverviewView.model';
+import { TopProblemServers } from './OverviewView.top';
 import { readingOf, useFleetClock, type FleetClock } from '../hooks/use-fleet-clock';
 import { useNow } from '../hooks/use-now';
 
@@ -25,18 +32,28 @@ const SOURCE_KIND_LABEL: Record<FleetStatus['sources'][number]['kind'], string> 
 };
 
 export function OverviewView() {
-  // fleet.updated follows every batch of samples. The heartbeat stays as a slow second trigger:
+  // fleet.updated follows every batch of samples, predictions.updated every cycle (the risk
+  // figures), alerts.changed the alert counts. The heartbeat stays as a slow second trigger:
   // a source that stops or starts failing sends no samples, and its state must still show.
-  const fleet = useQuery('fleet.status', {}, { refetchOn: ['fleet.updated', 'health.updated'] });
-  const healthQuery = useQuery('system.health', {});
+  const fleet = useQuery(
+    'fleet.status',
+    {},
+    { refetchOn: ['fleet.updated', 'health.updated', 'predictions.updated', 'alerts.changed'], throttleMs: 1000 },
+  );
+  const healthQuery = useQuery('system.health', {}, { refetchOn: 'predictions.updated', throttleMs: 5000 });
   // Risk moves once per prediction cycle; the answer carries every server's score.
-  const servers = useQuery('fleet.servers', {}, { refetchOn: 'predictions.updated', throttleMs: 900 });
+  const servers = useQuery('fleet.servers', {}, { refetchOn: 'predictions.updated', throttleMs: 1000 });
+  const alerts = useQuery('alerts.active', {}, { refetchOn: 'alerts.changed', throttleMs: 1000 });
   const connection = useConnection();
   const clock = useFleetClock(readingOf(fleet.data?.fleetTime, fleet.updatedAt));
   const health = connection.health ?? healthQuery.data;
   const uptime = connection.uptimeSeconds ?? health?.uptimeSeconds ?? null;
   const status = fleet.data;
+  const risk = status?.risk;
+  const thresholds = risk?.thresholds ?? RISK_THRESHOLDS;
   const loading = '…';
+  const freshness = status ? dataFreshness(status.lastSampleAt, status.fleetTime) : null;
+  const alertTotal = risk ? risk.alerts.critical + risk.alerts.warning : 0;
 
   return (
     <View
@@ -49,43 +66,107 @@ export function OverviewView() {
         <ErrorPanel title="Could not load the fleet status" error={fleet.error} onRetry={fleet.refetch} />
       )}
 
-      <div className="stats" data-testid="overview-stats">
+      {freshness?.state === 'stale' && (
+        <div className="notice notice-warn" role="status" data-testid="overview-stale-data">
+          <Icon name="alert-triangle" />
+          <p>
+            <strong>The data is stale.</strong> The newest sample is {formatDuration(freshness.ageMs / 1000)} older than
+            the fleet clock: no source has reported for over 15 minutes, so every risk below describes the past. Check
+            the metric sources.
+          </p>
+        </div>
+      )}
+
+      <div className="stats stats-overview" data-testid="overview-stats">
         <Stat
-          label="Servers"
-          testId="overview-servers-total"
-          value={status ? status.serversTotal : loading}
-          hint="known to the store"
-        />
-        <Stat
-          label="Reporting"
+          label="Servers monitored"
           testId="overview-servers-reporting"
-          value={status ? `${status.serversReporting} / ${status.serversTotal}` : loading}
-          hint="in the last 15 min"
-        />
-        <Stat
-          label="Last sample"
-          testId="overview-last-sample"
-          value={status ? (status.lastSampleAt ? formatTimestamp(status.lastSampleAt).slice(11) : 'None yet') : loading}
+          value={
+            status ? (
+              <>
+                {status.serversReporting}
+                <span className="stat-of"> / </span>
+                <span data-testid="overview-servers-total">{status.serversTotal}</span>
+              </>
+            ) : (
+              loading
+            )
+          }
           hint={
-            status?.lastSampleAt
-              ? `${formatTimestamp(status.lastSampleAt).slice(0, 10)} · newest in the store`
-              : 'the store is empty'
+            status
+              ? status.serversReporting < status.serversTotal
+                ? `${status.serversTotal - status.serversReporting} not reporting (15 min)`
+                : 'all reporting'
+              : undefined
           }
         />
         <Stat
-          label="Sources"
-          testId="overview-sources-count"
-          value={status ? status.sources.length : loading}
-          hint={status && status.sources.length === 0 ? 'none attached' : 'attached'}
+          label="Incident in 8 h"
+          testId="overview-incident-probability"
+          value={risk ? formatProbability(risk.incidentProbability) : loading}
+          hint={
+            risk && risk.incidentProbability === null
+              ? 'no predictions yet'
+              : 'chance any server has one (servers independent)'
+          }
+        />
+        <Stat
+          label="Active alerts"
+          testId="overview-alerts"
+          value={
+            risk ? (
+              alertTotal === 0 ? (
+                <span className="stat-calm">None</span>
+              ) : (
+                <span className="alert-counts">
+                  <span className="alert-count alert-count-critical" data-testid="overview-alerts-critical">
+                    {risk.alerts.critical}
+                    <span className="alert-count-label"> critical</span>
+                  </span>
+                  <span className="alert-count alert-count-warning" data-testid="overview-alerts-warning">
+                    {risk.alerts.warning}
+                    <span className="alert-count-label"> warning</span>
+                  </span>
+                </span>
+              )
+            ) : (
+              loading
+            )
+          }
+          hint={
+            <a href={hrefFor('alerts')} className="stat-link">
+              open alerts →
+            </a>
+          }
         />
         <Stat
           label="At risk"
           testId="overview-at-risk"
-          value={servers.data ? (atRisk(servers.data) ?? '—') : loading}
+          value={risk ? risk.health.warning + risk.health.critical : loading}
+          hint={`risk ${Math.round(thresholds.warning * 100)} % or more within 8 h`}
+        />
+        <Stat
+          label="Data freshness"
+          testId="overview-freshness"
+          value={
+            !freshness ? (
+              loading
+            ) : freshness.state === 'empty' ? (
+              'No data'
+            ) : (
+              <span className={freshness.state === 'stale' ? 'stat-stale' : 'stat-calm'}>
+                {freshness.state === 'stale' ? 'Stale' : 'Live'}
+              </span>
+            )
+          }
           hint={
-            servers.data && atRisk(servers.data) === null
-              ? 'no predictions yet'
-              : `risk over ${Math.round(AT_RISK_THRESHOLD * 100)} % within 8 h`
+            !freshness || freshness.state === 'empty' ? (
+              'the store is empty'
+            ) : (
+              <span title={status?.lastSampleAt ? `Newest sample ${formatTimestamp(status.lastSampleAt)}` : undefined}>
+                newest sample {formatAge(freshness.ageMs)} (fleet time)
+              </span>
+            )
           }
         />
         <Stat
@@ -93,13 +174,17 @@ export function OverviewView() {
           testId="overview-model"
           value={health ? (health.model ? health.model.name : 'None') : loading}
           hint={
-            health?.model
-              ? `v${health.model.version} · ${health.model.executionProvider.toUpperCase()}`
-              : health?.predictor.state === 'loading'
-                ? 'loading…'
-                : health?.predictor.state === 'failed'
-                  ? 'could not be loaded'
-                  : 'no predictions'
+            health?.model ? (
+              <span title={health.model.executionProviderReason} data-testid="overview-provider">
+                v{health.model.version} · {health.model.executionProvider.toUpperCase()}
+              </span>
+            ) : health?.predictor.state === 'loading' ? (
+              'loading…'
+            ) : health?.predictor.state === 'failed' ? (
+              'could not be loaded'
+            ) : (
+              'no predictions'
+            )
           }
         />
       </div>
@@ -115,6 +200,40 @@ export function OverviewView() {
           </p>
         </div>
       )}
+
+      <div className="overview-risk-row">
+        <Panel
+          title="Fleet health"
+          testId="overview-health"
+          aside={<RiskLegend compact states thresholds={thresholds} />}
+        >
+          {risk && status ? (
+            <HealthBreakdown counts={risk.health} total={status.serversTotal} thresholds={thresholds} />
+          ) : (
+            <p className="muted">{fleet.error ? 'Unavailable.' : 'Loading…'}</p>
+          )}
+        </Panel>
+        <Panel
+          title="Risk distribution"
+          testId="overview-risk-histogram"
+          aside={<span className="panel-note">servers per 10 % of risk · latest cycle</span>}
+        >
+          {risk ? (
+            <RiskHistogram bins={risk.riskHistogram} thresholds={thresholds} />
+          ) : (
+            <p className="muted">{fleet.error ? 'Unavailable.' : 'Loading…'}</p>
+          )}
+        </Panel>
+      </div>
+
+      <TopProblemServers
+        servers={servers.data}
+        error={servers.error}
+        onRetry={servers.refetch}
+        alerts={alerts.data?.alerts}
+        thresholds={thresholds}
+        clock={clock}
+      />
 
       <div className="grid-2">
         <Panel title="Metric sources" testId="overview-sources">
@@ -155,6 +274,12 @@ export function OverviewView() {
                 ))}
               </tbody>
             </table>
+          )}
+          {status?.lastSampleAt && (
+            <p className="small muted" data-testid="overview-last-sample">
+              Newest sample in the store: {formatTimestamp(status.lastSampleAt)} (fleet time{' '}
+              {formatTimestamp(status.fleetTime)}).
+            </p>
           )}
         </Panel>
 
@@ -209,7 +334,14 @@ export function OverviewView() {
                       {health.model.executionProvider.toUpperCase()}
                       {health.predictor.lastCycleMs !== null &&
                         ` · last cycle ${Math.round(health.predictor.lastCycleMs)} ms`}
+                      <div className="small muted">{health.model.executionProviderReason}</div>
                     </dd>
+                  </>
+                )}
+                {!health.model && health.predictor.detail && (
+                  <>
+                    <dt>Predictor</dt>
+                    <dd>{health.predictor.detail}</dd>
                   </>
                 )}
               </dl>
@@ -226,17 +358,139 @@ export function OverviewView() {
           )}
         </Panel>
       </div>
-
-      <Panel title="8-hour outlook" aside={<RiskScale />} testId="overview-outlook">
-        <p className="muted">
-          The servers most likely to have an incident in the next 8 hours will be ranked here, each with its risk, the
-          failure mode the model expects and its forecast. Until then, the Servers view shows every server&apos;s risk
-          and sorts by it.
-        </p>
-      </Panel>
     </View>
   );
 }
+
+/** The five health counts as one bar (proportional) and a labelled row of figures. */
+const HealthBreakdown = memo(function HealthBreakdown({
+  counts,
+  total,
+  thresholds,
+}: {
+  counts: FleetHealthCounts;
+  total: number;
+  thresholds: RiskThresholds;
+}) {
+  const sum = HEALTH_ORDER.reduce((n, h) => n + counts[h], 0);
+  return (
+    <div className="health-breakdown">
+      <div className="health-bar" aria-hidden="true">
+        {sum > 0 &&
+          HEALTH_ORDER.map((h) =>
+            counts[h] > 0 ? (
+              <span
+                key={h}
+                className={`health-bar-seg risk-${h}`}
+                style={{ flexGrow: counts[h] }}
+                title={`${HEALTH_LABEL[h]}: ${counts[h]}`}
+              />
+            ) : null,
+          )}
+      </div>
+      <dl className="health-counts">
+        {HEALTH_ORDER.map((h) => (
+          <div
+            key={h}
+            className={counts[h] > 0 ? `health-count health-count-${h}` : 'health-count'}
+            title={healthRange(h, thresholds)}
+          >
+            <dt>
+              <span className={`risk-swatch risk-${h}`} aria-hidden="true" />
+              {HEALTH_LABEL[h]}
+            </dt>
+            <dd data-testid={`overview-health-${h}`}>{counts[h]}</dd>
+          </div>
+        ))}
+      </dl>
+      <p className="small muted">
+        {sum} of {total} server{total === 1 ? '' : 's'}: healthy under {Math.round(thresholds.warning * 100)} % risk,
+        critical from {Math.round(thresholds.critical * 100)} %; stale servers (no sample in 15 min) are never counted
+        healthy.
+      </p>
+    </div>
+  );
+});
+
+const RiskHistogram = memo(function RiskHistogram({
+  bins,
+  thresholds,
+}: {
+  bins: readonly number[];
+  thresholds: RiskThresholds;
+}) {
+  const theme = useChartTheme();
+  const bars = useMemo(() => histogramBars(bins, thresholds), [bins, thresholds]);
+  // One bin usually holds nearly the whole fleet: a log scale keeps the few servers at risk visible.
+  const counts = bars.map((b) => b.count).filter((c) => c > 0);
+  const log = counts.length > 1 && Math.max(...counts) > 20 * Math.min(...counts);
+  const option = useMemo(
+    () => ({
+      ...baseOption(theme),
+      grid: { left: 36, right: 8, top: 18, bottom: 24 },
+      tooltip: {
+        ...baseOption(theme).tooltip,
+        trigger: 'axis',
+        axisPointer: { type: 'shadow' },
+        formatter: (params: { dataIndex: number }[]) => {
+          const bar = bars[params[0]?.dataIndex ?? 0];
+          return bar ? `Risk ${bar.label}<br/><b>${bar.count}</b> server${bar.count === 1 ? '' : 's'}` : '';
+        },
+      },
+      xAxis: {
+        type: 'category',
+        data: bars.map((b) => `${Math.round(b.from * 100)}`),
+        axisLine: { lineStyle: { color: theme.border } },
+        axisTick: { show: false },
+        axisLabel: { color: theme.muted, fontSize: 10, formatter: (v: string) => `${v}%` },
+      },
+      yAxis: log
+        ? {
+            type: 'log',
+            min: 1,
+            logBase: 10,
+            axisLabel: { color: theme.muted, fontSize: 10 },
+            splitLine: { lineStyle: { color: theme.border, type: 'dashed' } },
+          }
+        : {
+            type: 'value',
+            minInterval: 1,
+            axisLabel: { color: theme.muted, fontSize: 10 },
+            splitLine: { lineStyle: { color: theme.border, type: 'dashed' } },
+          },
+      series: [
+        {
+          type: 'bar',
+          barCategoryGap: '18%',
+          data: bars.map((b) => ({
+            // A log axis has no 0: an empty bin is no bar.
+            value: log && b.count === 0 ? null : b.count,
+            itemStyle: { color: theme[b.band], borderRadius: [3, 3, 0, 0] },
+          })),
+          label: {
+            show: true,
+            position: 'top',
+            color: theme.muted,
+            fontSize: 10,
+            formatter: (p: { value: number | null }) => (p.value ? String(p.value) : ''),
+          },
+        },
+      ],
+    }),
+    [bars, theme, log],
+  );
+  const label = `Risk distribution: ${bars.map((b) => `${b.count} at ${b.label}`).join(', ')}`;
+  return (
+    <div data-testid="overview-histogram-chart" data-bins={bins.join(',')} data-scale={log ? 'log' : 'linear'}>
+      <EChart option={option} label={label} className="chart chart-histogram" />
+      {log && (
+        <p className="small muted chart-note">
+          Logarithmic count scale: the few servers at risk stay visible next to the many healthy ones.
+        </p>
+      )}
+    </div>
+  );
+});
 
 /**
  * "Fleet clock 14:35 · 60×" when the fleet runs ahead of real time (an accelerated simulator):
@@ -265,16 +519,4 @@ function FleetClockChip({ clock }: { clock: FleetClock }) {
       )}
     </span>
   );
-}
-
-/** Servers over the at-risk threshold; null while no server has a risk score. */
-function atRisk(data: FleetServers): number | null {
-  let scored = 0;
-  let over = 0;
-  for (const s of data.servers) {
-    if (s.risk === null) continue;
-    scored++;
-    if (s.risk > AT_RISK_THRESHOLD) over++;
-  }
-  return scored === 0 ? null : over;
 }

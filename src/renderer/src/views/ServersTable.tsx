@@ -3,6 +3,7 @@ import { METRIC_BY_NAME, type MetricName } from '@shared/contract';
 import type { ServerSummary } from '@shared/domain';
 import { formatAge } from '../format';
 import { useRowWindow } from '../hooks/use-row-window';
+import { hrefFor } from '../routing/routes';
 import { describeRisk, formatFailureMode, formatRisk, riskBand } from '../risk';
 import {
   describeMetric,
@@ -170,12 +171,15 @@ const ServerRow = memo(
         data-row=""
         data-testid={`servers-row-${server.name}`}
         data-reporting={server.reporting}
+        data-health={server.health}
         className={silent ? 'row-silent' : undefined}
         aria-rowindex={index + 2}
       >
         <th scope="row" className="cell-name mono" title={silent ? `${server.name}: not reporting` : server.name}>
           {silent && <span className="silent-dot" aria-hidden="true" />}
-          {server.name}
+          <a href={hrefFor('servers', server.name)} className="server-link" data-testid="servers-link">
+            {server.name}
+          </a>
         </th>
         <td className="cell-profile" data-profile={server.profile} title={server.profile}>
           {PROFILE_LABEL[server.profile]}
@@ -198,7 +202,9 @@ const ServerRow = memo(
           data-risk-unavailable={server.riskUnavailable?.reason}
           title={describeRisk(server.risk, server.riskUnavailable)}
         >
-          {server.risk !== null && <span className={`risk-dot risk-${riskBand(server.risk)}`} aria-hidden="true" />}
+          {(server.risk !== null || server.health === 'stale') && (
+            <span className={`risk-dot risk-${server.health}`} aria-hidden="true" />
+          )}
           {formatRisk(server.risk)}
         </td>
         <td
@@ -206,7 +212,7 @@ const ServerRow = memo(
             server.failureMode === null ||
             server.failureMode === 'none' ||
             server.risk === null ||
-            riskBand(server.risk) === 'low'
+            riskBand(server.risk) === 'healthy'
               ? 'cell-mode muted'
               : 'cell-mode'
           }

@@ -147,8 +147,8 @@ export function ServersView() {
           <p className="servers-note small">
             Tinted cells are at or over the data contract&apos;s warning or critical threshold (load and network have
             none: they depend on the machine). Risk is the model&apos;s probability of an incident within 8 hours, with
-            the most likely failure mode; hover a dash to see why a server has none. Forecast charts will come with the
-            server detail view.
+            the most likely failure mode; hover a dash to see why a server has none. Open a server by its name for its
+            forecast, its risk over time and why the model predicts it.
           </p>
         </Panel>
       )}

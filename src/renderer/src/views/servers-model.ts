@@ -213,7 +213,7 @@ export function sameServer(a: ServerSummary, b: ServerSummary): boolean {
   if (a === b) return true;
   if (a.name !== b.name || a.state !== b.state || a.lastSeen !== b.lastSeen || a.reporting !== b.reporting)
     return false;
-  if (a.profile !== b.profile) return false;
+  if (a.profile !== b.profile || a.health !== b.health) return false;
   if (a.risk !== b.risk || a.failureMode !== b.failureMode || a.riskUnavailable?.detail !== b.riskUnavailable?.detail)
     return false;
   for (const column of METRIC_COLUMNS) {
