@@ -7,6 +7,7 @@ import type { DemoState } from '@shared/domain';
 import { createCore, STORE_FILE, type Core } from '../app';
 import { rowsToColumns } from '../metrics/columns';
 import { openStore } from '../store';
+import { bundledModelDir } from '../paths';
 import { createMemoryLogger } from '../util/logger';
 
 /**
@@ -27,7 +28,9 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function start(options: { simulator?: boolean; prepare?: (dataDir: string) => void } = {}): Promise<Core> {
+async function start(
+  options: { simulator?: boolean; prepare?: (dataDir: string) => void; model?: boolean } = {},
+): Promise<Core> {
   dir = mkdtempSync(join(tmpdir(), 'tftmp-demo-'));
   options.prepare?.(dir);
   wall = T0;
@@ -37,7 +40,8 @@ async function start(options: { simulator?: boolean; prepare?: (dataDir: string)
     logger: createMemoryLogger(),
     heartbeatMs: 0,
     now: () => new Date(wall),
-    simulator: options.simulator === false ? null : { servers: 7, seed: 'demo', speed: 1, backfillHours: 3 },
+    simulator: options.simulator === false ? null : { servers: 7, seed: 'demo', speed: 1, backfillHours: options.model ? 24 : 3 },
+    ...(options.model ? { model: { bundledDir: bundledModelDir({ mainDir: join(__dirname, '..', '..', '..', '..', 'out', 'main') }), provider: 'cpu' as const } } : {}),
   });
   await core.ready();
   return core;
@@ -113,6 +117,18 @@ describe('the demo on the simulated fleet', () => {
     await advanceWall(30_000);
     expect(Date.parse((await call('fleet.status', {})).fleetTime) - Date.parse(frozenAt)).toBe(30 * 60_000);
     expect(changes).toHaveLength(2);
+  });
+
+  it('a server never seen before joins with its last 24 h, so the next cycle predicts it through its profile', async () => {
+    await start({ model: true });
+    await core!.predictionsIdle();
+    await call('demo.run', { server: 'brand-new-db', scenario: 'memory_leak', profile: 'database', precursorHours: 3 });
+    await advanceWall(STEP_MS);
+    await core!.predictionsIdle();
+    const predicted = await call('predictions.server', { server: 'brand-new-db' });
+    expect(predicted.unavailable).toBeNull();
+    expect(predicted.prediction).toMatchObject({ server: 'brand-new-db', profile: 'database', knownServer: false });
+    expect(predicted.prediction!.coverage).toBeGreaterThan(0.9);
   });
 
   it('a new name joins the fleet (fleet.servers shows it); forcing memory_leak makes memory rise; healthy heals; reset undoes it all', async () => {

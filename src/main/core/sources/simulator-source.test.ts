@@ -156,10 +156,17 @@ describe('SimulatorSource', () => {
     src.stop();
   });
 
-  it('adds a server with its own profile, recorded in the store with its first sample', async () => {
+  it('adds a server with its own profile and its last 24 h, recorded in the store at once', async () => {
     const src = source();
     await src.catchUp(Infinity);
-    src.addServer({ name: 'demo-box', profile: 'database' });
+    const report = src.addServer({ name: 'demo-box', profile: 'database' });
+    // 24 h of history ending just before the fleet's next step: the model's context window, at once.
+    expect(report?.accepted).toBe(288);
+    const history = store.querySamples('demo-box', 0, T0 + STEP_MS);
+    expect(history.length).toBe(288);
+    expect(history.timestamp[0]).toBe(T0 + STEP_MS - 288 * STEP_MS);
+    expect(history.timestamp[287]).toBe(T0);
+    expect(store.listServers().find((s) => s.name === 'demo-box')).toMatchObject({ profile: 'database', lastSeen: T0 });
     expect(src.servers()).toContainEqual({ name: 'demo-box', profile: 'database' });
     wall += 2 * STEP_MS;
     await src.catchUp(Infinity);

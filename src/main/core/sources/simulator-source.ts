@@ -157,12 +157,19 @@ export class SimulatorSource {
   }
 
   /**
-   * A server joins the simulated fleet at the fleet clock (the demo's new server); its profile
-   * is recorded in the store with its first sample.
+   * A server joins the simulated fleet at the fleet clock (the demo's new server), with
+   * `historyHours` of its past written to the store at once (default 24 h: the model's context
+   * window, so it is predicted at the next cycle rather than half a day later). Its profile is
+   * recorded in the store with its first sample.
    */
-  addServer(spec: FleetServerSpec): void {
-    this.sim.addServer(spec);
+  addServer(spec: FleetServerSpec, historyHours = 24): IngestReport | null {
+    const history = this.sim.addServer(spec, true, Math.round((historyHours * 3_600_000) / STEP_MS));
     if (spec.profile) this.profiles[spec.name] = spec.profile;
+    if (history.length === 0) return null;
+    return this.options.store.ingest(history, {
+      now: Math.max(this.fleetTime, this.sim.time),
+      ...(spec.profile ? { profiles: { [spec.name]: spec.profile } } : {}),
+    });
   }
 
   /** The simulated servers and their profiles. */

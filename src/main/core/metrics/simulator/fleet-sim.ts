@@ -70,16 +70,27 @@ export class FleetSimulator {
     return () => this.listeners.delete(listener);
   }
 
-  /** A server joins the fleet at the current time (a new machine; the demo's "add a server"). */
-  addServer(spec: FleetServerSpec, rewire = true): void {
+  /**
+   * A server joins the fleet at the current time (a new machine; the demo's "add a server").
+   * With `historySteps`, it joins having already run that many steps: its samples for them are
+   * returned (it was monitored elsewhere before, so the model has a context window at once).
+   */
+  addServer(spec: FleetServerSpec, rewire = true, historySteps = 0): SampleColumns {
     if (this.find(spec.name)) throw new Error(`Server "${spec.name}" is already in the fleet`);
+    if (!Number.isSafeInteger(historySteps) || historySteps < 0)
+      throw new RangeError(`historySteps must be a non-negative integer, got ${historySteps}`);
     const entry = this.mapping.add(spec.name, spec.profile);
-    const sim = new ServerSim(entry.name, entry.profile, this.seed, this.nextTs, this.rates, (incident) => {
+    const start = this.nextTs - historySteps * STEP_MS;
+    const sim = new ServerSim(entry.name, entry.profile, this.seed, start, this.rates, (incident) => {
       this.incidents.push(incident);
       for (const listener of this.listeners) listener(incident);
     });
+    const history = allocateColumns(historySteps);
+    // Its past on its own: its dependency (if any) is wired from now on.
+    for (let k = 0; k < historySteps; k++) sim.step(start + k * STEP_MS, history, k, null);
     this.members.push({ sim, dependency: null });
     if (rewire) this.wireDependencies();
+    return history;
   }
 
   force(name: string, scenario: ForcedScenario): void {
