@@ -96,3 +96,17 @@ export const AlertsChangedSchema = z.object({
   active: z.object({ warning: z.number().int().nonnegative(), critical: z.number().int().nonnegative() }),
 });
 export type AlertsChanged = z.infer<typeof AlertsChangedSchema>;
+
+/**
+ * The metric each failure mode shows in first: an alert's time to threshold is when the
+ * forecast's P50 of that metric reaches its contract critical threshold, and the views chart it.
+ * Modes without one ("none") have neither.
+ */
+export const FAILURE_MODE_METRIC: Readonly<Record<string, (typeof METRIC_NAMES)[number]>> = {
+  memory: 'memory_percent',
+  disk: 'disk_percent',
+  cpu: 'cpu_percent',
+  network: 'latency_ms',
+  dependency: 'error_rate',
+  hardware: 'error_rate',
+};

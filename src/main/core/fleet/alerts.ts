@@ -1,5 +1,6 @@
 import { METRIC_BY_NAME, type MetricName, type Profile } from '@shared/contract';
 import {
+  FAILURE_MODE_METRIC,
   RISK_THRESHOLDS,
   type Alert,
   type AlertSeverity,
@@ -21,19 +22,6 @@ export const CRITICAL_RISK = RISK_THRESHOLDS.critical;
  */
 export const RESOLVE_MARGIN = 0.1;
 export const RESOLVE_CYCLES = 2;
-
-/**
- * The metric each failure mode shows in first: time to threshold is when the forecast's P50 of
- * that metric reaches its contract critical threshold. Modes without one (none) have no time.
- */
-export const FAILURE_MODE_METRIC: Readonly<Record<string, MetricName>> = {
-  memory: 'memory_percent',
-  disk: 'disk_percent',
-  cpu: 'cpu_percent',
-  network: 'latency_ms',
-  dependency: 'error_rate',
-  hardware: 'error_rate',
-};
 
 export function severityOf(risk: number): AlertSeverity | null {
   if (risk >= CRITICAL_RISK) return 'critical';

@@ -1,20 +1,7 @@
 import { METRIC_BY_NAME, type MetricName } from '@shared/contract';
-import type { Alert, ForecastBand, ServerSummary } from '@shared/domain';
+import { FAILURE_MODE_METRIC, type Alert, type ForecastBand, type ServerSummary } from '@shared/domain';
 import { formatDuration } from '../format';
 import { riskBand, type RiskBand, type RiskThresholds } from '../risk';
-
-/**
- * The metric each failure mode shows in first (the core's alerts use the same map for their time
- * to threshold): the forecast of that metric is the one to look at. "none" has none.
- */
-export const FAILURE_MODE_METRIC: Readonly<Record<string, MetricName>> = {
-  memory: 'memory_percent',
-  disk: 'disk_percent',
-  cpu: 'cpu_percent',
-  network: 'latency_ms',
-  dependency: 'error_rate',
-  hardware: 'error_rate',
-};
 
 /** The metric to chart for a failure mode: its own, else the first forecast band (cpu for the bundled model). */
 export function metricForMode(mode: string | null, bands: readonly ForecastBand[]): MetricName | null {

@@ -1,6 +1,6 @@
 import { memo, useMemo } from 'react';
 import type { ApiError } from '@shared/contract';
-import type { Alert, ServerSummary } from '@shared/domain';
+import { FAILURE_MODE_METRIC, type Alert, type ServerSummary } from '@shared/domain';
 import { useQuery } from '../api/use-query';
 import { ForecastSparkline } from '../charts/ForecastSparkline';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -12,7 +12,6 @@ import { formatFailureMode, formatRisk, riskBand, type RiskThresholds } from '..
 import { hrefFor } from '../routing/routes';
 import {
   describeTimeToThreshold,
-  FAILURE_MODE_METRIC,
   formatTimeToThreshold,
   metricForMode,
   timeToThreshold,

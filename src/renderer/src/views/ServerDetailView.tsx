@@ -1,6 +1,6 @@
 import { memo, useMemo } from 'react';
 import { METRIC_BY_NAME, type MetricName } from '@shared/contract';
-import type { Explanation, PredictionHistory, ServerPrediction, VariableImportance } from '@shared/domain';
+import { FAILURE_MODE_METRIC, type Explanation, type PredictionHistory, type ServerPrediction, type VariableImportance } from '@shared/domain';
 import { useQuery } from '../api/use-query';
 import {
   baseOption,
@@ -33,7 +33,6 @@ import {
 import { hrefFor } from '../routing/routes';
 import {
   describeTimeToThreshold,
-  FAILURE_MODE_METRIC,
   formatTimeToThreshold,
   STALE_AFTER_MS,
   timeToThreshold,
