@@ -458,3 +458,67 @@ function concatBatches(bs: readonly WindowBatch[]): WindowBatch {
     time: Float64Array.from(bs.flatMap((b) => Array.from(b.time))),
   };
 }
+
+describe('exportTftToOnnx: the seasonal blend of the forecast base', () => {
+  it('moves each target band blend[g] of the way to yesterday, in TF.js and in the ONNX graph alike', async () => {
+    const fleet = generateFleet({ seed: 'blend-parity', start: MONDAY, servers: defaultFleet(3), hours: 3 * 24 });
+    const dataset = buildDataset(fleet.columns, fleet.incidents, {
+      seed: 5,
+      heldOutCount: 0,
+      dataEnd: fleet.end - STEP_MS,
+      profileOf: (server) => fleet.mapping.get(server)!.profile,
+    });
+    const spec = dataset.spec;
+    const plain = tftConfigFromSpec(spec, SMALL_HYPER);
+    expect(plain.forecastBase).toBeDefined();
+    const lagSteps = (24 * 60) / spec.stepMinutes;
+    const blend = spec.targets.map((_, g) => [0.75, 0.5, 0, 0.25, 1][g % 5]!);
+    const blended: TftConfig = { ...plain, forecastBase: { ...plain.forecastBase!, seasonal: { lagSteps, blend } } };
+    const without = randomModel(plain, 23);
+    const model = new TftModel(blended, { seed: 23 });
+    model.load(without.serialize());
+    try {
+      const batch = rows(dataset.materialize('train'), plain, 0, 24);
+      const ref = model.predict(batch);
+      const base = without.predict(batch).quantiles;
+      // By hand: q + blend[g] (yesterday - median), yesterday from the lagged observed channel.
+      const { channels, center, scale } = plain.forecastBase!;
+      const T = spec.targets.length;
+      const Q = plain.quantiles.length;
+      const H = spec.horizonSteps;
+      const C = spec.observed.length;
+      const mid = plain.quantiles.indexOf(0.5);
+      let worst = 0;
+      for (let b = 0; b < batch.size; b++)
+        for (let h = 0; h < H; h++)
+          for (let g = 0; g < T; g++) {
+            const o = ((b * H + h) * T + g) * Q;
+            const yesterday = scale[g]! * batch.observed[(b * spec.contextSteps + spec.contextSteps - lagSteps + h) * C + channels[g]!]! + center[g]!;
+            const shift = blend[g]! * (yesterday - base[o + mid]!);
+            for (let k = 0; k < Q; k++) worst = Math.max(worst, Math.abs(ref.quantiles[o + k]! - (base[o + k]! + shift)));
+          }
+      expect(worst).toBeLessThan(1e-4);
+      // The risk and every other output are untouched.
+      expect(Array.from(ref.risk)).toEqual(Array.from(without.predict(batch).risk));
+      const ex = exportTftToOnnx(model, spec);
+      const s = await session(ex);
+      try {
+        const diffs = compare(await s.run(onnxInputs(batch), batch.size), ref, 'seasonal blend');
+        console.log(`seasonal blend, real windows B=${batch.size}: max |diff| ${fmt(diffs)}; vs hand ${worst.toExponential(1)}`);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      model.dispose();
+      without.dispose();
+    }
+  }, 120_000);
+
+  it('refuses a blend outside [0, 1] or a lag the context cannot hold', () => {
+    const plain = tftConfigFromSpec({ ...DEFAULT_FEATURE_SPEC, normalization: { center: DEFAULT_FEATURE_SPEC.observed.map(() => 0), scale: DEFAULT_FEATURE_SPEC.observed.map(() => 1) } }, SMALL_HYPER);
+    const T = plain.targets;
+    const withSeasonal = (lagSteps: number, blend: number[]): TftConfig => ({ ...plain, forecastBase: { ...plain.forecastBase!, seasonal: { lagSteps, blend } } });
+    expect(() => new TftModel(withSeasonal(48, new Array<number>(T).fill(1.5)), { seed: 1 })).toThrow(/blend needs one value in \[0, 1\]/);
+    expect(() => new TftModel(withSeasonal(plain.contextSteps + 1, new Array<number>(T).fill(0.5)), { seed: 1 })).toThrow(/lagSteps must be an integer/);
+  });
+});

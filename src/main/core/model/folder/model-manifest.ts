@@ -191,6 +191,20 @@ export const TrainingSummarySchema = z
     finalTrainLoss: finite,
     /** Null when the data set had no validation windows. */
     finalValidationLoss: finite.nullable(),
+    /**
+     * The forecast band moved blend[g] of the way from the median towards the value lagSteps
+     * before (yesterday's), per target, fitted after training on validation windows; the MAE of
+     * the median (metric units) there without and with it. Absent: no blend in the graph.
+     */
+    seasonalBlend: z
+      .strictObject({
+        lagSteps: count,
+        blend: z.array(z.number().min(0).max(1)),
+        maeModel: z.array(finite.nullable()),
+        maeBlended: z.array(finite.nullable()),
+        windows: count,
+      })
+      .optional(),
     dataset: DatasetSummarySchema,
   })
   .superRefine((t, ctx) => {

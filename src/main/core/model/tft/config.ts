@@ -55,7 +55,18 @@ export interface TftConfig {
    * metric like disk was forecast from scratch through every layer norm (MASE 4.7 against
    * yesterday's value).
    */
-  forecastBase?: { channels: number[]; center: number[]; scale: number[] };
+  forecastBase?: {
+    channels: number[];
+    center: number[];
+    scale: number[];
+    /**
+     * Then each target's band is moved `blend[g]` of the way from its median towards the value
+     * `lagSteps` before each horizon step (yesterday's, read from the same channel: the seasonal
+     * naive forecast). Fitted on validation windows after training (train/seasonal-blend.ts);
+     * absent or all zero during training, so the weights never depend on it.
+     */
+    seasonal?: { lagSteps: number; blend: number[] };
+  };
 }
 
 export type TftHyperParams = Pick<TftConfig, 'hidden' | 'heads' | 'variableHidden' | 'variableGrn' | 'layerNormEpsilon'> & {
@@ -146,6 +157,15 @@ export function validateConfig(c: TftConfig): TftConfig {
       throw new Error(`TFT config: forecastBase needs a channel, center and scale for each of the ${c.targets} targets`);
     if (base.channels.some((ch) => !Number.isInteger(ch) || ch < 0 || ch >= c.observedChannels))
       throw new Error(`TFT config: forecastBase channels must be observed channels 0..${c.observedChannels - 1}`);
+    const seasonal = base.seasonal;
+    if (seasonal) {
+      if (!Number.isInteger(seasonal.lagSteps) || seasonal.lagSteps < c.horizonSteps || seasonal.lagSteps > c.contextSteps)
+        throw new Error(
+          `TFT config: forecastBase.seasonal.lagSteps must be an integer from horizonSteps (${c.horizonSteps}) to contextSteps (${c.contextSteps}), got ${seasonal.lagSteps}`,
+        );
+      if (seasonal.blend.length !== c.targets || seasonal.blend.some((b) => !(b >= 0 && b <= 1)))
+        throw new Error(`TFT config: forecastBase.seasonal.blend needs one value in [0, 1] for each of the ${c.targets} targets`);
+    }
   }
   return c;
 }

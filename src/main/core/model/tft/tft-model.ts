@@ -155,7 +155,7 @@ export function tftForward<T>(ops: Ops<T>, c: TftConfig, inputs: TftInputs<T>, k
   const features = gateAddNorm(ops, 'pre_output', { inputSize: h, outputSize: h, epsilon: eps }, ff, sliceTime(ops, temporal, te, td)); // (B, Td, H)
 
   const rawHeads = outputHeads(ops, 'heads', { hidden: h, horizonSteps: td, targets: c.targets, quantiles: c.quantiles.length, failureModes: c.failureModes }, features, ops.reshape(sliceTime(ops, temporal, te - 1, 1), [-1, h]));
-  const heads = c.forecastBase ? { ...rawHeads, quantiles: ops.add(rawHeads.quantiles, forecastBase(ops, c, c.forecastBase, inputs.observed)) } : rawHeads;
+  const heads = c.forecastBase ? { ...rawHeads, quantiles: withForecastBase(ops, c, c.forecastBase, rawHeads.quantiles, inputs.observed) } : rawHeads;
   return {
     ...heads,
     staticWeights: ops.reshape(staticSel.weights, [-1, STATIC_VARIABLES]),
@@ -176,17 +176,41 @@ export function tftExplanation<T>(ops: Ops<T>, c: TftConfig, y: Pick<TftOutputs<
 }
 
 /**
- * Each target's level now, on the target scale, shaped to add to the quantiles: observed (B, Te, C)
- * -> last step (B, C) -> (B, targets) through one product with a constant (C, targets) matrix
- * that picks channel g and multiplies by scale[g], plus center -> (B, 1, targets, 1).
+ * The quantile head's output (B, Td, targets, Q) as forecasts: plus each target's level now, then
+ * (with `seasonal`) moved part of the way towards yesterday's value. The level, on the target
+ * scale: observed (B, Te, C) -> last step (B, C) -> (B, targets) through one product with a
+ * constant (C, targets) matrix that picks channel g and multiplies by scale[g], plus center ->
+ * (B, 1, targets, 1). Yesterday's value of every horizon step comes the same way from the
+ * context steps `lagSteps` before them -> (B, Td, targets, 1); the band moves by
+ * blend[g] x (yesterday - median), keeping its width.
  */
-function forecastBase<T>(ops: Ops<T>, c: TftConfig, base: NonNullable<TftConfig['forecastBase']>, observed: T): T {
+function withForecastBase<T>(ops: Ops<T>, c: TftConfig, base: NonNullable<TftConfig['forecastBase']>, quantiles: T, observed: T): T {
   const C = c.observedChannels;
-  const pick = new Float32Array(C * c.targets);
-  base.channels.forEach((ch, g) => (pick[ch * c.targets + g] = base.scale[g]!));
+  const pick = ops.constant(
+    (() => {
+      const m = new Float32Array(C * c.targets);
+      base.channels.forEach((ch, g) => (m[ch * c.targets + g] = base.scale[g]!));
+      return m;
+    })(),
+    [C, c.targets],
+  );
+  const center = ops.constant(base.center, [c.targets]);
   const last = ops.reshape(sliceTime(ops, observed, c.contextSteps - 1, 1), [-1, C]);
-  const level = ops.add(ops.matMul(last, ops.constant(pick, [C, c.targets])), ops.constant(base.center, [c.targets]));
-  return ops.reshape(level, [-1, 1, c.targets, 1]);
+  const level = ops.reshape(ops.add(ops.matMul(last, pick), center), [-1, 1, c.targets, 1]);
+  const q = ops.add(quantiles, level);
+  const seasonal = base.seasonal;
+  if (!seasonal || seasonal.blend.every((b) => b === 0)) return q;
+  const td = c.horizonSteps;
+  const lagged = ops.reshape(sliceTime(ops, observed, c.contextSteps - seasonal.lagSteps, td), [-1, C]);
+  const yesterday = ops.reshape(ops.add(ops.matMul(lagged, pick), center), [-1, td, c.targets, 1]);
+  const median = ops.slice(q, [0, 0, 0, medianIndex(c.quantiles)], [-1, -1, -1, 1]);
+  const shift = ops.mul(ops.sub(yesterday, median), ops.constant(seasonal.blend, [c.targets, 1]));
+  return ops.add(q, shift);
+}
+
+/** The quantile closest to 0.5: the band's median. */
+export function medianIndex(quantiles: readonly number[]): number {
+  return quantiles.reduce((best, q, k) => (Math.abs(q - 0.5) < Math.abs(quantiles[best]! - 0.5) ? k : best), 0);
 }
 
 function checkInputs<T>(ops: Ops<T>, c: TftConfig, x: TftInputs<T>): void {

@@ -15,6 +15,7 @@ import {
   type DatasetIdentity,
   type TrainCheckpoint,
 } from './checkpoint-file';
+import { fitSeasonalBlend, type SeasonalBlendFit } from './seasonal-blend';
 import { TrainingCancelled, trainTft, type TrainProgress, type TrainTftResult } from './train-model';
 import { resolveTrainRequest, trainOptionsOf, type TrainJob, type TrainRunRequest } from './train-request';
 import { buildTrainingDataset, DatasetError, loadTrainingData, type LoadedTrainingData } from './training-data';
@@ -159,10 +160,22 @@ export async function runTraining(job: TrainJob, options: RunTrainingOptions = {
   const { model, ...training } = result;
   try {
     checkCancelled();
+    // Forecasts stacked with yesterday's value, one weight per metric fitted on the validation
+    // split; the weights stay as trained (the blend is constants of the exported graph).
+    const blend = fitSeasonalBlend(model, dataset);
+    checkCancelled();
+    const base = model.config.forecastBase;
+    const source =
+      blend && base && blend.blend.some((b) => b > 0)
+        ? {
+            config: { ...model.config, forecastBase: { ...base, seasonal: { lagSteps: blend.lagSteps, blend: blend.blend } } },
+            weights: model.serialize(),
+          }
+        : model;
     // The dataset's spec: the request's plus the normalization fitted on the training split.
-    const exported = exportTftToOnnx(model, dataset.spec);
+    const exported = exportTftToOnnx(source, dataset.spec);
     const when = now();
-    const draft = manifestDraft({ request, result, data, dataset, onnx: onnxSectionDraft(exported), model, when });
+    const draft = manifestDraft({ request, result, data, dataset, onnx: onnxSectionDraft(exported), model, when, blend });
     checkCancelled();
     const folder = request.name ?? modelFolderName(when);
     const written = await writeModelFolder(
@@ -210,8 +223,9 @@ function manifestDraft(args: {
   onnx: ModelManifestDraft['onnx'];
   model: TftModel;
   when: Date;
+  blend: SeasonalBlendFit | null;
 }): ModelManifestDraft {
-  const { request, result, data, dataset, model, when } = args;
+  const { request, result, data, dataset, model, when, blend } = args;
   const spec = dataset.spec;
   const st = dataset.stats;
   const s = result.settings;
@@ -262,6 +276,17 @@ function manifestDraft(args: {
       samplesPerSecond: Math.round(result.samplesPerSecond * 10) / 10,
       finalTrainLoss: best.trainLoss,
       finalValidationLoss: best.validationLoss,
+      ...(blend
+        ? {
+            seasonalBlend: {
+              lagSteps: blend.lagSteps,
+              blend: blend.blend,
+              maeModel: blend.maeModel.map((x) => (x === null ? null : round4(x))),
+              maeBlended: blend.maeBlended.map((x) => (x === null ? null : round4(x))),
+              windows: blend.windows,
+            },
+          }
+        : {}),
       dataset: {
         description: data.description,
         servers: st.servers,
@@ -277,4 +302,8 @@ function manifestDraft(args: {
       `Each epoch trained on ${Math.min(s.maxWindowsPerEpoch, st.train.windows)} of ${st.train.windows} training windows (seeded subset); ` +
       `validation loss on ${result.validationWindows} of ${st.validation.windows} validation windows (${result.validationPositives} positive).`,
   };
+}
+
+function round4(x: number): number {
+  return Number(x.toPrecision(4));
 }
