@@ -8,7 +8,8 @@
  * cycles (default 10,000) of the 90-server fleet, one ONNX session reused throughout.
  *
  *   npm run bench:cycle                       # all of it (the memory run takes ~10 minutes)
- *   CYCLE_BENCH_MEMORY_CYCLES=0 npm run bench:cycle
+ *   CYCLE_BENCH_MEMORY_CYCLES=0 npm run bench:cycle      # timings only
+ *   CYCLE_BENCH_SIZES=none npm run bench:cycle           # the memory run only
  *
  * Prints one JSON line starting with {"bench":"fleet-cycle". CYCLE_BENCH_OUT=file also writes it.
  */
@@ -28,7 +29,8 @@ import { REPO_ROOT, bundleForNode } from '../src/main/core/store/testing/bundle'
 import { createMemoryLogger } from '../src/main/core/util/logger';
 import { median, quantile, round } from '../src/main/core/util/stats';
 
-const SIZES = [90, 1_000];
+/** CYCLE_BENCH_SIZES=none skips the timed part (the memory run alone). */
+const SIZES = process.env.CYCLE_BENCH_SIZES === 'none' ? [] : [90, 1_000];
 const CYCLES: Record<number, number> = { 90: 60, 1_000: 20 };
 const BACKFILL_STEPS = 300; // 25 h: the model's 24 h context plus an hour
 const MEMORY_CYCLES = Number(process.env.CYCLE_BENCH_MEMORY_CYCLES ?? 10_000);
