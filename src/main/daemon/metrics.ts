@@ -26,6 +26,11 @@ function value(v: number): string {
   return String(v);
 }
 
+/** Milliseconds (two decimals) as seconds, without the float noise of ms / 1000 (0.011640000000000001). */
+function seconds(ms: number): number {
+  return Number((ms / 1000).toFixed(6));
+}
+
 class Exposition {
   private readonly lines: string[] = [];
 
@@ -103,19 +108,19 @@ export function renderMetrics(input: {
 
   const p = health.predictor;
   out.family('tftmp_prediction_cycle_last_seconds', 'gauge', 'Wall time of the last prediction cycle.');
-  if (p.lastCycleMs !== null) out.sample('tftmp_prediction_cycle_last_seconds', {}, p.lastCycleMs / 1000);
+  if (p.lastCycleMs !== null) out.sample('tftmp_prediction_cycle_last_seconds', {}, seconds(p.lastCycleMs));
   out.family(
     'tftmp_prediction_cycle_seconds',
     'summary',
     'Wall time of prediction cycles (read windows, features, inference, decoding, store, alerts); quantiles over the last 1,024.',
   );
   for (const { q, ms } of p.cycleDuration.quantiles)
-    out.sample('tftmp_prediction_cycle_seconds', { quantile: String(q) }, ms / 1000);
-  out.sample('tftmp_prediction_cycle_seconds_sum', {}, p.cycleDuration.sumMs / 1000);
+    out.sample('tftmp_prediction_cycle_seconds', { quantile: String(q) }, seconds(ms));
+  out.sample('tftmp_prediction_cycle_seconds_sum', {}, seconds(p.cycleDuration.sumMs));
   out.sample('tftmp_prediction_cycle_seconds_count', {}, p.cycleDuration.count);
   out.family('tftmp_prediction_cycle_stage_seconds', 'gauge', 'Wall time of each stage of the last prediction cycle.');
   for (const [stage, ms] of Object.entries(p.stagesMs ?? {}))
-    out.sample('tftmp_prediction_cycle_stage_seconds', { stage }, ms / 1000);
+    out.sample('tftmp_prediction_cycle_stage_seconds', { stage }, seconds(ms));
   out.family('tftmp_prediction_cycles_total', 'counter', 'Prediction cycles since start, by outcome.');
   out.sample('tftmp_prediction_cycles_total', { outcome: 'ok' }, p.cycles);
   out.sample('tftmp_prediction_cycles_total', { outcome: 'skipped' }, p.skippedCycles);

@@ -141,8 +141,10 @@ export function decodeExplanations(
     });
 
     out.set(server, {
-      variables: [...observedVars, ...knownVars, ...staticVars],
-      attention: { times, weights: att.map((w) => Math.max(0, w)) },
+      // Four significant digits: float32 weights carry noise past that, and 1,000 servers' worth of
+      // 17-digit JSON numbers is what the API would otherwise serialise.
+      variables: [...observedVars, ...knownVars, ...staticVars].map((v) => ({ ...v, importance: sig4(v.importance) })),
+      attention: { times, weights: att.map((w) => sig4(Math.max(0, w))) },
       drivers,
     });
   }
@@ -323,4 +325,8 @@ function floats(outputs: ExplanationOutputsInput, name: string): Float32Array | 
   const data = o instanceof Float32Array ? o : o.data;
   if (!(data instanceof Float32Array)) throw new Error(`explanation output ${name} is not float32`);
   return data;
+}
+
+function sig4(x: number): number {
+  return x === 0 ? 0 : Number(x.toPrecision(4));
 }
