@@ -1,12 +1,15 @@
 import { join } from 'node:path';
+import type { PrometheusSourceInput } from '@shared/domain';
 import { parseArgs } from 'node:util';
 import { createCore, DEFAULT_SIMULATOR } from '../core/app';
+import { prometheusFromFlags } from '../core/sources/prometheus/cli-flags';
 import { formatShard, inShard, parseShard, type Shard } from '../core/fleet/shard';
 import { defaultFleet } from '../core/metrics/simulator/fleet-sim';
 import { APP_INFO } from '../core/app-info';
 import type { ProviderSetting } from '../core/model/infer';
 import { bundledModelDir, defaultDataDir } from '../core/paths';
 import { bundledStoreWorker } from '../core/store/store-worker-bundled';
+import { bundledTrainWorker } from '../core/model/train/train-worker-bundled';
 import { createStderrLogger } from '../core/util/logger';
 import { isLoopbackHost, loadOrCreateToken } from '../daemon/security';
 import { startDaemon } from '../daemon/server';
@@ -30,6 +33,14 @@ Options:
   --shard K/N       run shard K of N: only the servers whose name hashes to shard K are
                     simulated and predicted (docs/scale-out.md); default: the whole fleet
   --no-simulator    no simulated fleet: serve imported data and real sources only
+  --auto-retrain    retrain in the background on the store's last 3 days when the forecast
+                    error drifts or new profiles appear; the new model replaces the active one
+                    only if it beats it on the evaluation (docs/api.md, model.train)
+  --prometheus URL  read metrics from this Prometheus (node_exporter queries by default;
+                    docs/integrations.md): backfills 24 h, then polls every 5 min. Stored
+                    in DATA_DIR/sources.json as source "prometheus"
+  --prometheus-token-file F
+                    a file holding the bearer token for --prometheus (kept out of argv)
   --model DIR       a model folder (model.onnx + model.json) to predict with; the bundled
                     model (resources/models/default) runs when it is refused, and /health says why
   --provider P      ONNX Runtime execution provider: auto (default: the fastest of the GPU
@@ -53,6 +64,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
       seed: { type: 'string', default: DEFAULT_SIMULATOR.seed },
       shard: { type: 'string' },
       'no-simulator': { type: 'boolean', default: false },
+      'auto-retrain': { type: 'boolean', default: false },
+      prometheus: { type: 'string' },
+      'prometheus-token-file': { type: 'string' },
       model: { type: 'string' },
       provider: { type: 'string', default: 'auto' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -90,6 +104,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (fleet.length === 0 && !values['no-simulator']) {
     throw new UsageError(`--shard ${values.shard}: none of the ${servers} simulated servers falls in this shard; use a larger --servers`);
   }
+  const prometheus = prometheusSource(values.prometheus, values['prometheus-token-file']);
   const host = values.host;
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const logger = createStderrLogger();
@@ -109,6 +124,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     logger,
     // The whole fleet's names and profiles, this shard's servers: each simulated server's series
     // depends on the seed and its name, so the shards together play the unsharded fleet.
+    ...(prometheus ? { prometheus: [prometheus] } : {}),
     simulator: values['no-simulator'] ? null : { ...DEFAULT_SIMULATOR, servers: fleet, speed, seed: values.seed },
     // out/main/cli.js -> <repo>/resources/models/default.
     model: {
@@ -119,6 +135,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
       storeWorker: bundledStoreWorker,
       shard,
     },
+    // model.train runs on the training worker thread, as `npm run train` does.
+    trainWorker: bundledTrainWorker,
+    retraining: values['auto-retrain'] ? {} : null,
   });
   const daemon = await startDaemon({
     core,
@@ -151,6 +170,15 @@ export async function serveCommand(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `--prometheus URL [--prometheus-token-file F]`: a usage error names the flag. */
+function prometheusSource(url: string | undefined, tokenFile: string | undefined): PrometheusSourceInput | null {
+  try {
+    return prometheusFromFlags(url, tokenFile);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 const PROVIDER_SETTINGS = ['auto', 'cpu', 'webgpu', 'cuda'] as const satisfies readonly ProviderSetting[];

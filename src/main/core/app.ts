@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_VERSION, ApiError, EventBus, STEP_MS, type CoreApi, type Handlers } from '@shared/contract';
 import type { Alert, AlertsList, AlertsListQuery, Health, SourceStatus } from '@shared/domain';
+import { PrometheusSourceInputSchema, type PrometheusSourceInput } from '@shared/domain';
 import { APP_INFO } from './app-info';
 import { FleetPredictor, type PredictorConfig } from './fleet/fleet-predictor';
 import { DemoController } from './demo/demo-controller';
@@ -14,7 +15,14 @@ import { FleetTrendsQuery } from './fleet/trends';
 import { defaultFleet, type FleetServerSpec } from './metrics/simulator/fleet-sim';
 import type { SimulationRates } from './metrics/simulator/server-sim';
 import { SettingsStore } from './settings/settings-store';
+import { ActiveModelSetting } from './settings/active-model';
+import { ModelManager } from './models/model-manager';
+import { TrainingJobs } from './models/training-jobs';
+import { RetrainingMonitor, type RetrainingConfig } from './models/retraining';
+import type { TrainWorkerFactory } from './model/train/train-worker';
 import { SimulatorSource } from './sources/simulator-source';
+import { SourceManager } from './sources/prometheus/source-manager';
+import { IntegrationManager } from './integrations/integration-manager';
 import { openStore, type IngestReport } from './store';
 import type { Logger } from './util/logger';
 
@@ -50,6 +58,21 @@ export interface CoreConfig {
    * preferred one, the execution provider. Absent or null: no predictions (/health says so).
    */
   model?: ModelConfig | null;
+  /**
+   * Starts the training worker for model.train: `bundledTrainWorker` in the app (electron-vite's
+   * `?nodeWorker` chunk), a test bundle in tests. Absent or null: model.train answers unavailable.
+   */
+  trainWorker?: TrainWorkerFactory | null;
+  /** Automatic retraining on drift or a schedule (needs the model and the training worker); absent or null: off. */
+  retraining?: RetrainingConfig | null;
+  /**
+   * Prometheus sources to configure at start (`serve --prometheus URL`), on top of those stored
+   * in the data dir (same id: replaced).
+   */
+  prometheus?: PrometheusSourceInput[];
+  /** First retry delay of sources and alert integrations (tests shorten it); default 1 s. */
+  sourceBackoffMs?: number;
+  integrationBackoffMs?: number;
 }
 
 export interface ModelConfig extends PredictorConfig {
@@ -67,6 +90,8 @@ export interface Core extends CoreApi {
   ready(): Promise<void>;
   /** Resolves when no prediction cycle is running or queued (tests). */
   predictionsIdle(): Promise<void>;
+  /** Automatic retraining, when configured (tests, status). */
+  readonly retraining: RetrainingMonitor | null;
   close(): Promise<void>;
 }
 
@@ -100,7 +125,11 @@ export function createCore(config: CoreConfig): Core {
     : null;
   const fleetTime = (): number => simulator?.fleetTime ?? now().getTime();
 
-  const modelConfig = config.model ?? null;
+  // The model the user activated (model.activate) runs unless the caller names one (`serve --model`).
+  const activeModelSetting = new ActiveModelSetting(config.dataDir, config.logger);
+  const modelConfig: ModelConfig | null = config.model
+    ? { ...config.model, preferredDir: config.model.preferredDir ?? activeModelSetting.get() }
+    : null;
   const predictor = new FleetPredictor({ config: modelConfig, store, events, logger: config.logger, clock: fleetTime });
   // Loading runs in the background like the backfill; the first cycle follows at once (the store
   // may already hold a full window), then every simulator step or timer tick brings another.
@@ -111,9 +140,11 @@ export function createCore(config: CoreConfig): Core {
   predictionTimer?.unref();
 
   const sources = (): SourceStatus[] => {
-    if (!simulator) return [];
+    const external = sourceManager.statuses();
+    if (!simulator) return external;
     const s = simulator.getStatus();
     return [
+      ...external,
       {
         id: 'simulator',
         kind: 'simulator',
@@ -135,10 +166,76 @@ export function createCore(config: CoreConfig): Core {
     };
   };
 
+  // Model management and training from the app (issue 8): models/ under the data folder.
+  const modelsRoot = join(config.dataDir, 'models');
+  let modelManager: ModelManager | null = null;
+  const trainingJobs = new TrainingJobs({
+    modelsRoot,
+    worker: config.trainWorker ?? null,
+    store,
+    events,
+    logger: config.logger,
+    activeModel: () => modelManager?.activeForComparison() ?? null,
+    onModelAdded: (id) => modelManager?.added(id),
+    now,
+  });
+  modelManager = new ModelManager({
+    modelsRoot,
+    bundledDir: modelConfig?.bundledDir ?? null,
+    startedWith: modelConfig?.preferredDir ?? null,
+    predictor,
+    setting: activeModelSetting,
+    events,
+    logger: config.logger,
+    jobs: trainingJobs,
+  });
+  const models = modelManager;
+  const retraining =
+    config.retraining && modelConfig && config.trainWorker
+      ? new RetrainingMonitor({
+          config: config.retraining,
+          store,
+          events,
+          logger: config.logger,
+          jobs: trainingJobs,
+          models,
+          current: () => predictor.current(),
+          fleetTime,
+        })
+      : null;
+  retraining?.start();
+
   // Readers of the store's history tables (the predictor writes them).
   const predictionLog = new PredictionLog(store);
   const alertLog = new AlertLog(store);
   const trends = new FleetTrendsQuery(store);
+
+  // Issue 9: Prometheus sources (settings in <dataDir>/sources.json) and alert integrations
+  // (receivers, queue and delivery log in <dataDir>/integrations.json), both 0600.
+  const sourceManager = new SourceManager({
+    dataDir: config.dataDir,
+    store,
+    logger: config.logger,
+    now: () => now().getTime(),
+    ...(config.sourceBackoffMs !== undefined ? { backoffMs: config.sourceBackoffMs } : {}),
+    onIngest: ({ report }) => {
+      publishFleetUpdate(report);
+      predictor.request(fleetTime());
+    },
+  });
+  // Sources given on the command line replace stored ones of the same id, then all start.
+  const sourcesStarted = Promise.all((config.prometheus ?? []).map((input) => sourceManager.configure(PrometheusSourceInputSchema.parse(input))))
+    .catch((error: unknown) => config.logger.error('a configured Prometheus source was refused', { error: (error as Error).message }))
+    .then(() => sourceManager.start());
+  const integrations = new IntegrationManager({
+    dataDir: config.dataDir,
+    events,
+    logger: config.logger,
+    now: () => now().getTime(),
+    activeAlerts: () => predictor.activeAlerts(),
+    resolvedAlert: (id, server) => alertLog.list({ state: 'resolved', server, limit: 50 }).alerts.map(toAlert).find((a) => a.id === id) ?? null,
+    ...(config.integrationBackoffMs !== undefined ? { backoffMs: config.integrationBackoffMs } : {}),
+  });
 
   const listAlerts = (query: AlertsListQuery): AlertsList => {
     const at = fleetTime();
@@ -243,6 +340,26 @@ export function createCore(config: CoreConfig): Core {
     'demo.run': (input) => demo.run(input),
     'demo.control': (input) => demo.control(input),
     'demo.reset': () => demo.reset(),
+    // --- models and training (issue 8) ---
+    'model.list': () => models.list(),
+    'model.activate': (selector) => models.activate(selector),
+    'model.delete': ({ name }) => models.delete(name),
+    'model.import': ({ dir }) => models.import(dir),
+    'model.export': ({ name, dir }) => models.export(name, dir),
+    'model.check': ({ data }) => trainingJobs.check(data),
+    'model.train': ({ data, settings: trainSettings }) => trainingJobs.start(data, trainSettings),
+    'model.cancel': ({ job }) => trainingJobs.cancel(job),
+    'model.jobs': () => ({ jobs: trainingJobs.list() }),
+    // Issue 9: sources and integrations.
+    'sources.list': () => ({ sources: sourceManager.list() }),
+    'sources.configure': (input) => sourceManager.configure(input),
+    'sources.test': (input) => sourceManager.test(input),
+    'sources.remove': ({ id }) => sourceManager.remove(id),
+    'integrations.list': () => ({ integrations: integrations.list() }),
+    'integrations.configure': (input) => integrations.configure(input),
+    'integrations.remove': ({ id }) => integrations.remove(id),
+    'integrations.test': ({ id }) => integrations.test(id),
+    'integrations.log': ({ id, limit }) => ({ deliveries: integrations.log(id, limit) }),
     'settings.get': () => settings.get(),
     'settings.update': (patch) => {
       const next = settings.update(patch);
@@ -268,12 +385,18 @@ export function createCore(config: CoreConfig): Core {
       await predictorStarted;
     },
     predictionsIdle: () => predictor.idle(),
+    retraining,
     close: async () => {
       if (closed) return;
       closed = true;
       if (heartbeat) clearInterval(heartbeat);
       if (predictionTimer) clearInterval(predictionTimer);
       simulator?.stop();
+      await sourcesStarted;
+      await sourceManager.close();
+      await integrations.close();
+      retraining?.stop();
+      await trainingJobs.close();
       await simulatorStarted;
       await predictorStarted;
       // A cycle in flight reads the store: it finishes before the store closes.

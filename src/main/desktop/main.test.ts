@@ -18,6 +18,13 @@ vi.mock('../core/store/store-worker-bundled', async () => {
   };
 });
 
+// The same for the training worker (model.train).
+vi.mock('../core/model/train/train-worker-bundled', async () => {
+  const { bundleTrainWorker } = await import('../core/model/train/testing/train-worker-bundle');
+  const { factory } = await bundleTrainWorker();
+  return { bundledTrainWorker: factory };
+});
+
 afterAll(async () => {
   await quitAndWait(fake);
   rmSync(userData, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  */
 import * as electron from 'electron';
 import { bundledStoreWorker } from '../core/store/store-worker-bundled';
+import { bundledTrainWorker } from '../core/model/train/train-worker-bundled';
 import { startDesktop } from './start-desktop';
 
-startDesktop(electron, { mainDir: __dirname, env: process.env, storeWorker: bundledStoreWorker });
+startDesktop(electron, { mainDir: __dirname, env: process.env, storeWorker: bundledStoreWorker, trainWorker: bundledTrainWorker });

@@ -5,6 +5,7 @@ import { createCore, DEFAULT_SIMULATOR, type Core, type ModelConfig, type Simula
 import { bundledModelDir } from '../core/paths';
 import type { Logger } from '../core/util/logger';
 import type { StoreWorkerFactory } from '../core/store';
+import type { TrainWorkerFactory } from '../core/model/train/train-worker';
 import type { DesktopElectron, DesktopSession, DesktopWebContents, DesktopWindow } from './electron-api';
 import { createFileLogger } from './file-logger';
 import { registerIpc, type IpcBridge } from './ipc';
@@ -29,6 +30,8 @@ export interface DesktopOptions {
   model?: ModelConfig | null;
   /** Where the default model's cycles read their windows (main.ts: the bundled store worker). */
   storeWorker?: StoreWorkerFactory;
+  /** Starts the training worker for model.train (main.ts: the bundled one). */
+  trainWorker?: TrainWorkerFactory;
 }
 
 /**
@@ -176,6 +179,7 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
             : options.model,
         ...(nativeBinding ? { sqliteNativeBinding: nativeBinding } : {}),
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+        ...(options.trainWorker ? { trainWorker: options.trainWorker } : {}),
       });
       core = started;
       harden(electron.session.defaultSession);

@@ -25,6 +25,33 @@ import {
   HealthSchema,
   SettingsPatchSchema,
   SettingsSchema,
+  // Sources and integrations (issue 9).
+  DeliverySchema,
+  IntegrationInfoSchema,
+  IntegrationInputSchema,
+  IntegrationRefSchema,
+  IntegrationRemovedSchema,
+  IntegrationsListSchema,
+  IntegrationsLogQuerySchema,
+  IntegrationsLogSchema,
+  PrometheusSourceInputSchema,
+  SourceInfoSchema,
+  SourceRemovedSchema,
+  SourceRemoveSchema,
+  SourcesListSchema,
+  SourceTestResultSchema,
+  DataCheckSchema,
+  ModelCheckInputSchema,
+  ModelDeleteSchema,
+  ModelExportSchema,
+  ModelExportedSchema,
+  ModelImportSchema,
+  ModelJobRefSchema,
+  ModelListSchema,
+  ModelSelectorSchema,
+  ModelTrainInputSchema,
+  TrainJobSchema,
+  TrainJobsSchema,
 } from '../domain';
 
 /**
@@ -158,6 +185,53 @@ export const api = {
     input: NoInput,
     output: DemoStateSchema,
   },
+  // --- Metric sources and alert integrations (issue 9) ---
+  'sources.list': {
+    summary: 'The configured Prometheus sources: URL, queries per metric, whether a token is set (never the token), health.',
+    input: NoInput,
+    output: SourcesListSchema,
+  },
+  'sources.configure': {
+    summary:
+      'Creates or changes a Prometheus source (by id); it backfills then polls at once. An omitted token keeps the stored one, null removes it.',
+    input: PrometheusSourceInputSchema,
+    output: SourceInfoSchema,
+  },
+  'sources.test': {
+    summary: 'A dry read with a source configuration: what it would ingest at the newest step (servers, values, problems); writes nothing.',
+    input: PrometheusSourceInputSchema,
+    output: SourceTestResultSchema,
+  },
+  'sources.remove': {
+    summary: 'Stops and forgets a source (its rows stay in the store). not_found for an unknown id.',
+    input: SourceRemoveSchema,
+    output: SourceRemovedSchema,
+  },
+  'integrations.list': {
+    summary: 'Alert receivers (Alertmanager, webhook, Slack, PagerDuty): target without secrets, whether a secret is set, queue and delivery counts.',
+    input: NoInput,
+    output: IntegrationsListSchema,
+  },
+  'integrations.configure': {
+    summary: 'Creates or replaces an alert receiver (by id). An omitted secret (webhook URL, routing key) keeps the stored one.',
+    input: IntegrationInputSchema,
+    output: IntegrationInfoSchema,
+  },
+  'integrations.remove': {
+    summary: 'Removes a receiver and drops its pending deliveries. not_found for an unknown id.',
+    input: IntegrationRefSchema,
+    output: IntegrationRemovedSchema,
+  },
+  'integrations.test': {
+    summary: 'Queues a test alert to one receiver and answers after its first attempt (delivered, or retrying and why).',
+    input: IntegrationRefSchema,
+    output: DeliverySchema,
+  },
+  'integrations.log': {
+    summary: 'The delivery log, newest first: every message to every receiver (or one), its state, attempts and last error.',
+    input: IntegrationsLogQuerySchema,
+    output: IntegrationsLogSchema,
+  },
   'settings.get': {
     summary: 'The user settings (theme, risk palette).',
     input: NoInput,
@@ -167,6 +241,59 @@ export const api = {
     summary: 'Changes some settings; returns all of them. Emits settings.changed.',
     input: SettingsPatchSchema,
     output: SettingsSchema,
+  },
+  // --- models and training (issue 8, API 1.4.0) ---
+  'model.list': {
+    summary:
+      'Every model folder under the data folder\'s models/ plus the bundled one: name, version, date, training data, settings, backend, duration, evaluation figures, sha256, whether it is refused and why, which one is active.',
+    input: NoInput,
+    output: ModelListSchema,
+    rest: { method: 'GET', path: '/models' },
+  },
+  'model.activate': {
+    summary:
+      'Switches predictions to a model (a folder under models/, its version, "bundled", or a folder path), after the loader\'s checks (checksum, contract version, inputs); a refused one leaves the previous model serving (conflict). Persists across restarts. Emits model.changed.',
+    input: ModelSelectorSchema,
+    output: ModelListSchema,
+  },
+  'model.delete': {
+    summary: 'Deletes a model folder under models/; never the bundled or the active one (conflict). Emits model.changed.',
+    input: ModelDeleteSchema,
+    output: ModelListSchema,
+  },
+  'model.import': {
+    summary:
+      'Copies a model folder into models/ after the loader\'s checks (checksum, contract version, manifest, inputs); a refused one is not copied (conflict). Emits model.changed.',
+    input: ModelImportSchema,
+    output: ModelListSchema,
+  },
+  'model.export': {
+    summary: 'Copies a model folder (verified first) into an existing folder, under its own name; never over an existing one (conflict).',
+    input: ModelExportSchema,
+    output: ModelExportedSchema,
+  },
+  'model.check': {
+    summary:
+      'Checks training data before a run: servers, profiles, time range, coverage, gaps, incidents found, and whether it can train.',
+    input: ModelCheckInputSchema,
+    output: DataCheckSchema,
+  },
+  'model.train': {
+    summary:
+      'Starts a training job on the worker thread (a simulated fleet or a time range of the store), then evaluates the model; one job at a time (conflict). Emits model.progress, then model.changed.',
+    input: ModelTrainInputSchema,
+    output: TrainJobSchema,
+  },
+  'model.cancel': {
+    summary: 'Cancels a running training job; no model folder is left behind. Emits model.progress.',
+    input: ModelJobRefSchema,
+    output: TrainJobSchema,
+  },
+  'model.jobs': {
+    summary: 'Training jobs, newest first: the running one with its progress, and past ones with their outcome.',
+    input: NoInput,
+    output: TrainJobsSchema,
+    rest: { method: 'GET', path: '/models/jobs' },
   },
 } as const satisfies Record<string, MethodSpec>;
 

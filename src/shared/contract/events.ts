@@ -6,6 +6,8 @@ import {
   HealthSchema,
   PredictionsUpdatedSchema,
   SettingsSchema,
+  ModelChangedSchema,
+  TrainJobSchema,
 } from '../domain';
 
 /**
@@ -24,6 +26,10 @@ export const events = {
   'alerts.changed': AlertsChangedSchema,
   /** The demo's state changed (a scenario started, speed, pause, reset). */
   'demo.changed': DemoStateSchema,
+  /** A training job moved on (progress, at most a few per second, and every state change). */
+  'model.progress': TrainJobSchema,
+  /** A model folder was added or deleted, or another model became active. */
+  'model.changed': ModelChangedSchema,
 } as const satisfies Record<string, z.ZodType>;
 
 export type Events = typeof events;

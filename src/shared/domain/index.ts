@@ -5,3 +5,6 @@ export * from './settings';
 export * from './predictions';
 export * from './alerts';
 export * from './dashboard';
+export * from './models';
+export * from './sources';
+export * from './integrations';

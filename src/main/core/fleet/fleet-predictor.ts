@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { inferProfile, type EventBus, type Profile } from '@shared/contract';
 import {
@@ -18,6 +19,7 @@ import { buildInferenceBatch, contextSamples, inferenceTime, stepMs, type Infere
 import {
   ModelFolderError,
   expectedTensors,
+  loadModelFolder,
   resolveActiveModel,
   type ActiveModel,
   type ModelManifest,
@@ -419,6 +421,54 @@ export class FleetPredictor {
       explanation: { risk: prediction.risk, failureMode: prediction.failureMode, ...found },
       unavailable: null,
     };
+  }
+
+  /**
+   * Switches to another model folder (issue 8, model.activate): loads and checks it (checksum,
+   * contract, servable inputs/outputs), opens its session, then swaps between two cycles, closes
+   * the old session and asks for a cycle on the new model. On any failure it throws the reason
+   * and the previous model keeps serving, untouched.
+   */
+  async switchModel(dir: string): Promise<void> {
+    const { config, logger } = this.options;
+    if (config === null) throw new Error('predictions are off: no model is configured');
+    if (this.closed) throw new Error('the predictor is closed');
+    const model = await loadModelFolder(dir);
+    const manifest = model.manifest;
+    checkServable(manifest);
+    const session = await createInferenceSession({
+      modelBytes: model.onnxBytes,
+      ...expectedTensors(manifest),
+      provider: config.provider ?? 'auto',
+      ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
+      logger,
+    });
+    // Between cycles: a cycle holds the `loaded` it started with, so the old session stays
+    // open until the running one is done; the swap itself is synchronous.
+    await this.idle();
+    if (this.closed) {
+      await session.close();
+      throw new Error('the predictor is closed');
+    }
+    const old = this.loaded;
+    this.loaded = {
+      active: {
+        source: model.dir === resolvePath(config.bundledDir) ? 'bundled' : 'preferred',
+        fallbackReason: null,
+        dir: model.dir,
+      },
+      manifest,
+      session,
+      knownServers: new Set(manifest.training.dataset.trainingServers),
+      ref: `${manifest.name}@${manifest.version}`,
+      explains: hasExplanationOutputs(manifest.onnx.outputs),
+    };
+    this.state = 'ready';
+    this.detail = null;
+    this.lastCycleError = null;
+    await old?.session.close().catch((error: unknown) => logger.warn('model: closing the previous session failed', { error }));
+    logger.info('model: switched', { name: manifest.name, version: manifest.version, dir: model.dir, provider: session.report.provider });
+    this.request(this.options.clock());
   }
 
   async close(): Promise<void> {

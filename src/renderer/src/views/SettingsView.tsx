@@ -5,6 +5,7 @@ import { Panel } from '../components/Panel';
 import { RiskLegend } from '../components/RiskLegend';
 import { View } from '../components/View';
 import type { SettingsState } from '../hooks/use-settings';
+import { IntegrationsPanel, SourcesPanel } from './SettingsView.sources';
 
 interface Choice<V extends string> {
   value: V;
@@ -87,6 +88,8 @@ export function SettingsView({ state }: { state: SettingsState }) {
               Used by the heatmap, the server list, forecasts and alerts: low, guarded, elevated, high, critical.
             </p>
           </Panel>
+          <SourcesPanel />
+          <IntegrationsPanel />
         </div>
       )}
     </View>
