@@ -11,7 +11,7 @@
  *
  * Prints one JSON line starting with {"bench":"api-load". API_BENCH_OUT=file also writes it.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { expect, test } from 'vitest';
@@ -22,9 +22,25 @@ const SECONDS = Number(process.env.API_BENCH_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 50);
 const SERVERS = 1_000;
 
-async function load(url: string, headers: Record<string, string> = {}) {
+/** CPU time (ms) the daemon process has used, from /proc (Linux); null elsewhere. */
+function cpuMsOf(pid: number | undefined): number | null {
+  const file = `/proc/${pid}/stat`;
+  if (pid === undefined || !existsSync(file)) return null;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime (fields 14 and 15 of stat; 12 and 13 after the name), in clock ticks (100 Hz on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+async function load(url: string, pid: number | undefined, headers: Record<string, string> = {}) {
+  const cpuBefore = cpuMsOf(pid);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
+  const cpuAfter = cpuMsOf(pid);
   return {
+    // The daemon's own cost: with gzip, autocannon (the client) is the bottleneck, not the daemon.
+    daemonCpuMsPerRequest:
+      cpuBefore === null || cpuAfter === null || result.requests.total === 0
+        ? null
+        : round((cpuAfter - cpuBefore) / result.requests.total, 2),
     requests: result.requests.total,
     requestsPerSecond: round(result.requests.average, 1),
     latencyP50Ms: result.latency.p50,
@@ -66,10 +82,11 @@ test('API under load', async () => {
       const body = await (await fetch(`${serve.url}/predictions/current`)).text();
       const servers = (JSON.parse(body) as { servers: unknown[] }).servers.length;
       expect(servers).toBeGreaterThan(900);
-      const health = await load(`${serve.url}/health`);
-      const predictions = await load(`${serve.url}/predictions/current`);
+      const pid = serve.child.pid;
+      const health = await load(`${serve.url}/health`, pid);
+      const predictions = await load(`${serve.url}/predictions/current`, pid);
       // What browsers (and most HTTP clients) ask for: the cycle's answer gzipped once, ~4x smaller.
-      const gzipped = await load(`${serve.url}/predictions/current`, { 'accept-encoding': 'gzip' });
+      const gzipped = await load(`${serve.url}/predictions/current`, pid, { 'accept-encoding': 'gzip' });
       for (const run of [predictions, gzipped]) {
         expect(run.non2xx).toBe(0);
         expect(run.errors).toBe(0);
