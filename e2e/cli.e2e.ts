@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultFleet } from '../src/main/core/metrics/simulator/fleet-sim';
 import { CLI, startServe } from './harness';
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -78,8 +79,7 @@ describe('the serve command', () => {
       expect(b.length).toBeGreaterThan(0);
       expect(a.filter((n) => b.includes(n))).toEqual([]);
       // Together: the 12 servers the unsharded daemon simulates.
-      const whole = ['ppcond01', 'ppdb001', 'ppdb002', 'ppetl01', 'ppgen01', 'ppml0001', 'ppml0002', 'pprisk01', 'ppweb001', 'ppweb002', 'ppweb003', 'ppweb004'];
-      expect([...a, ...b].sort()).toEqual(whole);
+      expect([...a, ...b].sort()).toEqual(defaultFleet(12).map((s) => s.name).sort());
     } finally {
       for (const serve of shards) expect(await serve.stop()).toBe(0);
     }
