@@ -113,6 +113,7 @@ describe('the serve command', () => {
     [['serve', '--speed', '0'], /--speed must be a number from 1 to 3600/],
     [['serve', '--servers', '0'], /--servers must be an integer from 1 to 100000/],
     [['serve', '--provider', 'tpu'], /--provider must be one of auto, cpu, webgpu, cuda, got "tpu"/],
+    [['serve', '--retrain-every', '0.5'], /--retrain-every must be a number of hours from 1 to 720, got "0.5"/],
     [['generate', '--hours', 'soon'], /--hours must be a positive number/],
     [['generate', '--format', 'xlsx'], /--format must be parquet, arrow or csv/],
     [['generate', '--add-server', 'x1:nosuch'], /unknown profile "nosuch"/],

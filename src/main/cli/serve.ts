@@ -36,6 +36,7 @@ Options:
   --auto-retrain    retrain in the background on the store's last 3 days when the forecast
                     error drifts or new profiles appear; the new model replaces the active one
                     only if it beats it on the evaluation (docs/api.md, model.train)
+  --retrain-every H also retrain on a schedule, every H hours (implies --auto-retrain)
   --prometheus URL  read metrics from this Prometheus (node_exporter queries by default;
                     docs/integrations.md): backfills 24 h, then polls every 5 min. Stored
                     in DATA_DIR/sources.json as source "prometheus"
@@ -65,6 +66,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       shard: { type: 'string' },
       'no-simulator': { type: 'boolean', default: false },
       'auto-retrain': { type: 'boolean', default: false },
+      'retrain-every': { type: 'string' },
       prometheus: { type: 'string' },
       'prometheus-token-file': { type: 'string' },
       model: { type: 'string' },
@@ -104,6 +106,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
   if (fleet.length === 0 && !values['no-simulator']) {
     throw new UsageError(`--shard ${values.shard}: none of the ${servers} simulated servers falls in this shard; use a larger --servers`);
   }
+  let retrainEveryMs: number | null = null;
+  if (values['retrain-every'] !== undefined) {
+    const hours = Number(values['retrain-every']);
+    if (!Number.isFinite(hours) || hours < 1 || hours > 24 * 30) {
+      throw new UsageError(`--retrain-every must be a number of hours from 1 to 720, got "${values['retrain-every']}"`);
+    }
+    retrainEveryMs = hours * 3_600_000;
+  }
   const prometheus = prometheusSource(values.prometheus, values['prometheus-token-file']);
   const host = values.host;
   const dataDir = values['data-dir'] ?? defaultDataDir();
@@ -137,7 +147,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
     },
     // model.train runs on the training worker thread, as `npm run train` does.
     trainWorker: bundledTrainWorker,
-    retraining: values['auto-retrain'] ? {} : null,
+    retraining:
+      retrainEveryMs !== null ? { intervalMs: retrainEveryMs } : values['auto-retrain'] ? {} : null,
   });
   const daemon = await startDaemon({
     core,
