@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { join } from 'node:path';
-import { SCREENSHOTS, launchBrowser, screenshot, startServe, watchPage, type ServeProcess } from './harness';
+import { SCREENSHOTS, launchBrowser, screenshot, startServe, watchPage, type ServeProcess, rpcCall } from './harness';
 
 /*
  * The interactive demo against the real daemon: a small simulated fleet, the bundled model, the
@@ -26,15 +26,8 @@ interface ElementLike {
   textContent: string | null;
 }
 
-async function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
-  const response = await fetch(`${serve.url}/api/rpc/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method}: ${JSON.stringify(json)}`);
-  return json;
+function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
+  return rpcCall<T>(serve.url, method, body);
 }
 
 interface DemoStateLike {

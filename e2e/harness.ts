@@ -121,3 +121,15 @@ export async function screenshotView(page: Page, name: string): Promise<string> 
     await page.setViewportSize(viewport);
   }
 }
+
+/** Calls a contract method over the daemon's JSON-RPC route; an error answer throws with its body. */
+export async function rpcCall<T = unknown>(baseUrl: string, method: string, body: unknown = {}): Promise<T> {
+  const response = await fetch(`${baseUrl}/api/rpc/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as T;
+  if (!response.ok) throw new Error(`${method}: ${JSON.stringify(json)}`);
+  return json;
+}

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { missingBinaries, startRealStack, type RealStack } from '../src/main/core/sources/prometheus/testing/real-prometheus';
-import { launchBrowser, screenshot, startServe, watchPage, type ServeProcess } from './harness';
+import { launchBrowser, screenshot, startServe, watchPage, type ServeProcess, rpcCall } from './harness';
 
 /*
  * Issue 9 end to end: the built daemon started with `--prometheus URL` next to a real Prometheus
@@ -22,15 +22,8 @@ let hook: Server;
 let hookUrl = '';
 const received: { headers: IncomingHttpHeaders; body: { event: string; deliveryId: string; alert: { id: number; server: string } } }[] = [];
 
-async function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
-  const response = await fetch(`${serve.url}/api/rpc/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method}: ${JSON.stringify(json)}`);
-  return json;
+function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
+  return rpcCall<T>(serve.url, method, body);
 }
 
 describe.skipIf(skip !== null)('sources and integrations, served by the daemon', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshotView, startServe, watchPage, type ServeProcess } from './harness';
+import { launchBrowser, screenshotView, startServe, watchPage, type ServeProcess, rpcCall } from './harness';
 
 /*
  * The training wizard and the Models view against the real daemon (`serve`, the bundled training
@@ -16,15 +16,8 @@ let browser: Browser;
 let page: Page;
 let watched: { problems: string[] };
 
-async function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
-  const response = await fetch(`${serve.url}/api/rpc/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method}: ${JSON.stringify(json)}`);
-  return json;
+function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
+  return rpcCall<T>(serve.url, method, body);
 }
 
 interface ListLike {

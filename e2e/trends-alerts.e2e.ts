@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, startServe, watchPage, type ServeProcess } from './harness';
+import { launchBrowser, screenshot, startServe, watchPage, type ServeProcess, rpcCall } from './harness';
 
 /*
  * The Trends and Alerts views against the real daemon: a simulated fleet, the bundled model, a
@@ -31,15 +31,8 @@ interface AlertLike {
   acknowledged: { by: string; at: string } | null;
 }
 
-async function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
-  const response = await fetch(`${serve.url}/api/rpc/${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method}: ${JSON.stringify(json)}`);
-  return json;
+function rpc<T = unknown>(method: string, body: unknown = {}): Promise<T> {
+  return rpcCall<T>(serve.url, method, body);
 }
 
 /** The alert rows as the page shows them. */

@@ -255,14 +255,11 @@ export class FleetPredictor {
         await this.worker?.close();
         return;
       }
-      this.loaded = {
-        active: { source: active.source, fallbackReason: active.fallbackReason, dir: active.model.dir },
+      this.loaded = loadedModel(
+        { source: active.source, fallbackReason: active.fallbackReason, dir: active.model.dir },
         manifest,
         session,
-        knownServers: new Set(manifest.training.dataset.trainingServers),
-        ref: `${manifest.name}@${manifest.version}`,
-        explains: hasExplanationOutputs(manifest.onnx.outputs),
-      };
+      );
       this.state = 'ready';
       if (active.fallbackReason) logger.warn('model: using the bundled model', { reason: active.fallbackReason });
       logger.info('model: ready', {
@@ -451,18 +448,11 @@ export class FleetPredictor {
       throw new Error('the predictor is closed');
     }
     const old = this.loaded;
-    this.loaded = {
-      active: {
-        source: model.dir === resolvePath(config.bundledDir) ? 'bundled' : 'preferred',
-        fallbackReason: null,
-        dir: model.dir,
-      },
+    this.loaded = loadedModel(
+      { source: model.dir === resolvePath(config.bundledDir) ? 'bundled' : 'preferred', fallbackReason: null, dir: model.dir },
       manifest,
       session,
-      knownServers: new Set(manifest.training.dataset.trainingServers),
-      ref: `${manifest.name}@${manifest.version}`,
-      explains: hasExplanationOutputs(manifest.onnx.outputs),
-    };
+    );
     this.state = 'ready';
     this.detail = null;
     this.lastCycleError = null;
@@ -729,6 +719,18 @@ export class FleetPredictor {
       this.lastCycleError = `the last prediction cycle failed: ${message}`;
     }
   }
+}
+
+/** What the loop keeps of a loaded model: where it came from, its manifest, its session, and what follows from them. */
+function loadedModel(active: Loaded['active'], manifest: ModelManifest, session: InferenceSession): Loaded {
+  return {
+    active,
+    manifest,
+    session,
+    knownServers: new Set(manifest.training.dataset.trainingServers),
+    ref: `${manifest.name}@${manifest.version}`,
+    explains: hasExplanationOutputs(manifest.onnx.outputs),
+  };
 }
 
 /** A model folder this loop can serve: the TFT's inputs, the three outputs it reads, P10/P50/P90. */

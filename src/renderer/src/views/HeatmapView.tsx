@@ -21,6 +21,7 @@ import {
   type HeatOrder,
 } from './HeatmapView.model';
 import { PROFILE_LABEL, STATE_LABEL } from './servers-model';
+import { Chip } from '../components/Chip';
 
 /** Up to this many servers the cells are tiles with the name and risk written in; above it, squares. */
 const TILE_LIMIT = 80;
@@ -298,23 +299,5 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
       <dt>{label}</dt>
       <dd>{children}</dd>
     </>
-  );
-}
-
-function Chip({
-  pressed,
-  onClick,
-  testId,
-  children,
-}: {
-  pressed: boolean;
-  onClick: () => void;
-  testId: string;
-  children: ReactNode;
-}) {
-  return (
-    <button type="button" className="chip" aria-pressed={pressed} onClick={onClick} data-testid={testId}>
-      {children}
-    </button>
   );
 }

@@ -1,4 +1,4 @@
-import { useMemo, useState, type ReactNode } from 'react';
+import { useMemo, useState } from 'react';
 import { PROFILES, type Profile } from '@shared/contract';
 import { useQuery } from '../api/use-query';
 import { EmptyState } from '../components/EmptyState';
@@ -20,6 +20,7 @@ import {
   type SortKey,
   type SortOrder,
 } from './servers-model';
+import { Chip } from '../components/Chip';
 
 export function ServersView() {
   // fleet.updated comes once a second at --speed 300, give or take 30 ms. A window of exactly
@@ -153,23 +154,5 @@ export function ServersView() {
         </Panel>
       )}
     </View>
-  );
-}
-
-function Chip({
-  pressed,
-  onClick,
-  testId,
-  children,
-}: {
-  pressed: boolean;
-  onClick: () => void;
-  testId: string;
-  children: ReactNode;
-}) {
-  return (
-    <button type="button" className="chip" aria-pressed={pressed} onClick={onClick} data-testid={testId}>
-      {children}
-    </button>
   );
 }
