@@ -99,3 +99,24 @@ export function selectRows(columns: SampleColumns, rows: readonly number[]): Sam
   }
   return out;
 }
+
+/**
+ * Rows [start, end) sharing the source's typed arrays (subarray views: no copy of the metric
+ * columns); the server and state arrays are copied. Valid as long as the source is not reused.
+ */
+export function viewColumns(columns: SampleColumns, start: number, end: number): SampleColumns {
+  const metrics = {} as Record<MetricName, MetricColumn>;
+  for (const name of METRIC_NAMES) {
+    metrics[name] = {
+      values: columns.metrics[name].values.subarray(start, end),
+      present: columns.metrics[name].present.subarray(start, end),
+    };
+  }
+  return {
+    length: end - start,
+    server: columns.server.slice(start, end),
+    timestamp: columns.timestamp.subarray(start, end),
+    state: columns.state.slice(start, end),
+    metrics,
+  };
+}
