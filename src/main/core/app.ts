@@ -24,6 +24,7 @@ import { SimulatorSource } from './sources/simulator-source';
 import { SourceManager } from './sources/prometheus/source-manager';
 import { IntegrationManager } from './integrations/integration-manager';
 import { openStore, type IngestReport } from './store';
+import { ImportService, UploadStore } from './imports';
 import type { Logger } from './util/logger';
 
 /** The embedded default source: a simulated fleet. */
@@ -92,6 +93,8 @@ export interface Core extends CoreApi {
   predictionsIdle(): Promise<void>;
   /** Automatic retraining, when configured (tests, status). */
   readonly retraining: RetrainingMonitor | null;
+  /** File import (issue 9): the daemon's `POST /api/uploads` streams into it. */
+  readonly imports: ImportService;
   close(): Promise<void>;
 }
 
@@ -292,6 +295,20 @@ export function createCore(config: CoreConfig): Core {
     });
   };
 
+  // File import from the app (issue 9): uploads wait in <dataDir>/uploads until checked and
+  // imported, discarded, or expired (1 h); an import publishes fleet.updated like any ingest.
+  const uploads = new UploadStore({ dir: join(config.dataDir, 'uploads'), now: () => now().getTime() });
+  const imports = new ImportService({
+    store,
+    uploads,
+    logger: config.logger,
+    now: () => Math.max(now().getTime(), fleetTime()),
+    onIngest: (report) => {
+      publishFleetUpdate(report);
+      predictor.request(fleetTime());
+    },
+  });
+
   const health = (): Health => {
     const model = predictor.modelInfo();
     const status = predictor.status();
@@ -360,6 +377,11 @@ export function createCore(config: CoreConfig): Core {
     'integrations.remove': ({ id }) => integrations.remove(id),
     'integrations.test': ({ id }) => integrations.test(id),
     'integrations.log': ({ id, limit }) => ({ deliveries: integrations.log(id, limit) }),
+    // File import (issue 9, API 1.5.0).
+    'import.upload': (input) => uploads.appendChunk(input),
+    'import.check': (target) => imports.check(target),
+    'import.commit': (target) => imports.commit(target),
+    'import.discard': ({ uploadId }) => imports.discard(uploadId),
     'settings.get': () => settings.get(),
     'settings.update': (patch) => {
       const next = settings.update(patch);
@@ -386,6 +408,7 @@ export function createCore(config: CoreConfig): Core {
     },
     predictionsIdle: () => predictor.idle(),
     retraining,
+    imports,
     close: async () => {
       if (closed) return;
       closed = true;
@@ -395,6 +418,7 @@ export function createCore(config: CoreConfig): Core {
       await sourcesStarted;
       await sourceManager.close();
       await integrations.close();
+      await uploads.close();
       retraining?.stop();
       await trainingJobs.close();
       await simulatorStarted;

@@ -58,6 +58,10 @@ const SAMPLE_INPUTS: { [M in Method]: Input<M> } = {
   'integrations.remove': { id: 'no-such-integration' },
   'integrations.test': { id: 'no-such-integration' },
   'integrations.log': { limit: 10 },
+  'import.upload': { name: 'contract.csv', offset: 0, data: Buffer.from('timestamp,server,cpu_percent\n').toString('base64') },
+  'import.check': { uploadId: '0'.repeat(32) },
+  'import.commit': { uploadId: '0'.repeat(32) },
+  'import.discard': { uploadId: '0'.repeat(32) },
 };
 
 /** Methods whose sample input names an object this empty core does not have: they answer not_found. */
@@ -75,6 +79,9 @@ const NOT_FOUND_HERE: ReadonlySet<Method> = new Set<Method>([
   'sources.remove',
   'integrations.remove',
   'integrations.test',
+  'import.check',
+  'import.commit',
+  'import.discard',
 ]);
 /** Methods that need the simulated fleet, which this core runs without: they answer unavailable. */
 const UNAVAILABLE_HERE: ReadonlySet<Method> = new Set<Method>(['demo.run', 'demo.control', 'demo.reset']);

@@ -116,12 +116,17 @@ describe('the route table, with a token configured', () => {
   it('serves every route with the token', async () => {
     for (const { method, path } of concreteRoutes()) {
       if (path === '/ws' || path === '/login') continue;
+      // The upload route takes raw bytes, not JSON (its own tests: uploads.test.ts).
+      const upload = path === '/api/uploads';
       const res = await raw(`${env.daemon.url}${path}`, {
         method,
-        headers: { ...jsonHeaders, authorization: `Bearer ${TOKEN}` },
+        headers: upload
+          ? { 'content-type': 'application/octet-stream', 'x-file-name': 'a.csv', authorization: `Bearer ${TOKEN}` }
+          : { ...jsonHeaders, authorization: `Bearer ${TOKEN}` },
         body: method === 'POST' ? '{}' : undefined,
       });
-      if (path.includes(PARAM_SERVER)) {
+      if (upload) expect(res.status, `${method} ${path}`).toBe(201);
+      else if (path.includes(PARAM_SERVER)) {
         // Through the gate to the handler, which has no such server in an empty store.
         expect(res.status, `${method} ${path}`).toBe(404);
         if (method !== 'HEAD') expect(JSON.parse(res.body), `${method} ${path}`).toMatchObject({ code: 'not_found' });

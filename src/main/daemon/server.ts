@@ -10,6 +10,7 @@ import type { ActiveAlerts, CurrentPredictions, Health } from '@shared/domain';
 import type { Logger } from '../core/util/logger';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics';
 import { ResponseCache } from './response-cache';
+import { registerUploadRoute, uploaderOf } from './uploads';
 import {
   allowedHostNames,
   hostNameOf,
@@ -34,6 +35,8 @@ export interface DaemonOptions {
   dashboardDir?: string;
   /** Bytes; bounds every request body. */
   bodyLimit?: number;
+  /** Bytes; bounds one `POST /api/uploads` file (default 256 MiB). */
+  uploadLimit?: number;
 }
 
 export interface Daemon {
@@ -144,6 +147,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   app.post<{ Params: { method: string } }>('/api/rpc/:method', async (request, reply) =>
     answer(request, reply, request.params.method, request.body),
   );
+
+  // File uploads for import.check / import.commit (issue 9): raw bytes, streamed to the data dir.
+  const uploader = uploaderOf(core);
+  if (uploader) await registerUploadRoute(app, uploader, options.uploadLimit);
 
   // The seed's REST paths: thin aliases over the same dispatch.
   for (const method of METHODS) {

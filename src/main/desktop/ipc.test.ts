@@ -228,6 +228,10 @@ describe('registerIpc on its own', () => {
           'model.train': failing,
           'model.cancel': failing,
           'model.jobs': failing,
+          'import.upload': failing,
+          'import.check': failing,
+          'import.commit': failing,
+          'import.discard': failing,
         },
       };
       const logger = createMemoryLogger();

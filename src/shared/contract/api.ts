@@ -52,6 +52,13 @@ import {
   ModelTrainInputSchema,
   TrainJobSchema,
   TrainJobsSchema,
+  // File import (issue 9, API 1.5.0).
+  ImportDiscardInputSchema,
+  ImportDiscardedSchema,
+  ImportReportSchema,
+  ImportTargetSchema,
+  ImportUploadInputSchema,
+  UploadInfoSchema,
 } from '../domain';
 
 /**
@@ -294,6 +301,30 @@ export const api = {
     input: NoInput,
     output: TrainJobsSchema,
     rest: { method: 'GET', path: '/models/jobs' },
+  },
+  // --- file import (issue 9, API 1.5.0) ---
+  'import.upload': {
+    summary:
+      'Uploads a file in base64 chunks of at most 512 KiB, in order (the first without uploadId): for transports without POST /api/uploads (the desktop app). Answers the upload id; uploads expire after 1 h.',
+    input: ImportUploadInputSchema,
+    output: UploadInfoSchema,
+  },
+  'import.check': {
+    summary:
+      'Reads and checks an uploaded CSV, Parquet or Arrow file and answers what importing it would do (rows, servers new and existing, metrics, time range, rejected rows by reason with examples); writes nothing. A file that breaks the data contract is invalid_input naming file, row and field.',
+    input: ImportTargetSchema,
+    output: ImportReportSchema,
+  },
+  'import.commit': {
+    summary:
+      'Imports an uploaded file all-or-nothing (like `npm run import`): a file with any problem writes nothing (invalid_input). Deletes the upload; emits fleet.updated, so its servers join the fleet.',
+    input: ImportTargetSchema,
+    output: ImportReportSchema,
+  },
+  'import.discard': {
+    summary: 'Deletes an upload without importing it (discarded: false when it was already gone).',
+    input: ImportDiscardInputSchema,
+    output: ImportDiscardedSchema,
   },
 } as const satisfies Record<string, MethodSpec>;
 

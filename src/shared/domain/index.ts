@@ -8,3 +8,4 @@ export * from './dashboard';
 export * from './models';
 export * from './sources';
 export * from './integrations';
+export * from './imports';

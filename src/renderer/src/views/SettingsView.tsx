@@ -5,6 +5,7 @@ import { Panel } from '../components/Panel';
 import { RiskLegend } from '../components/RiskLegend';
 import { View } from '../components/View';
 import type { SettingsState } from '../hooks/use-settings';
+import { ImportPanel } from './SettingsView.import';
 import { IntegrationsPanel, SourcesPanel } from './SettingsView.sources';
 
 interface Choice<V extends string> {
@@ -85,9 +86,10 @@ export function SettingsView({ state }: { state: SettingsState }) {
               )}
             />
             <p className="muted small">
-              Used by the heatmap, the server list, forecasts and alerts: low, guarded, elevated, high, critical.
+              Used by the heatmap, the server list, forecasts and alerts: healthy (under 30 %), warning, critical (from 60 %).
             </p>
           </Panel>
+          <ImportPanel />
           <SourcesPanel />
           <IntegrationsPanel />
         </div>
