@@ -1,6 +1,7 @@
 import { METRIC_BY_NAME, type Profile } from '@shared/contract';
 import type { ForecastBand, ServerPrediction } from '@shared/domain';
 import { makeScaler, unscaleWith, type FeatureSpec, type Scaler } from '../model/features';
+import { roundSignificant } from '../util/stats';
 
 /** The quantiles the API reports, as P10/P50/P90. */
 export const BAND_QUANTILES = { p10: 0.1, p50: 0.5, p90: 0.9 } as const;
@@ -43,9 +44,7 @@ export function bandIndices(spec: Pick<FeatureSpec, 'quantiles'>): { p10: number
 }
 
 /** Five significant digits: float32 outputs carry about seven, and JSON need not carry float64 noise. */
-function round5(x: number): number {
-  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(5));
-}
+const round5 = (x: number): number => roundSignificant(x, 5);
 
 /**
  * The model outputs as the API's predictions: risk, the failure mode (argmax over

@@ -2,6 +2,7 @@ import { METRIC_BY_NAME, isMetricName, type MetricName } from '@shared/contract'
 import type { Explanation, SampleColumns, VariableImportance } from '@shared/domain';
 import { TFT_EXPLANATION_OUTPUTS } from '../model/export/feeds';
 import { parseObservedChannel, stepMs, type FeatureSpec } from '../model/features';
+import { roundSignificant } from '../util/stats';
 
 /**
  * The model's explanation outputs turned into what `predictions.explain` serves per server:
@@ -328,5 +329,5 @@ function floats(outputs: ExplanationOutputsInput, name: string): Float32Array | 
 }
 
 function sig4(x: number): number {
-  return x === 0 ? 0 : Number(x.toPrecision(4));
+  return roundSignificant(x, 4);
 }

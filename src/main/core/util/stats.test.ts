@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { median, quantile, round } from './stats';
+import { seededRandom } from './seeded-random';
+import { median, quantile, round, roundSignificant } from './stats';
 
 describe('stats', () => {
   it('median of odd and even counts, unsorted input left alone, NaN when empty', () => {
@@ -23,5 +24,22 @@ describe('stats', () => {
     expect(round(1.26)).toBe(1.3);
     expect(round(0.123456, 3)).toBe(0.123);
     expect(round(7)).toBe(7);
+  });
+});
+
+describe('roundSignificant', () => {
+  it('is Number(x.toPrecision(d)) without the string, over a million values of every magnitude', () => {
+    const random = seededRandom(20261127);
+    let mismatches = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      const x = (random() * 2 - 1) * 10 ** (Math.floor(random() * 16) - 8);
+      const digits = 3 + (i % 4);
+      if (roundSignificant(x, digits) !== Number(x.toPrecision(digits))) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+    for (const x of [0, -0, NaN, Infinity, -Infinity]) expect(Object.is(roundSignificant(x, 5), x)).toBe(true);
+    expect(roundSignificant(123456789, 5)).toBe(123460000);
+    expect(roundSignificant(0.000123456, 5)).toBe(0.00012346);
+    expect(roundSignificant(0.30737915300974156, 4)).toBe(0.3074);
   });
 });
