@@ -10,7 +10,8 @@ import tseslint from 'typescript-eslint';
  *   shared   -> nothing but itself (no node:, no electron, no DOM-only packages)
  *   core     -> shared (never electron, desktop, daemon, cli)
  *   daemon   -> core, shared (never electron, desktop)
- *   desktop  -> core, shared, electron
+ *   desktop  -> core, shared, electron (desktop/headless.ts also daemon: the app's headless
+ *               mode is the daemon, run in the Electron main process)
  *   cli      -> core, daemon, shared (never electron, desktop)
  *   preload  -> shared, electron
  *   renderer -> shared and itself only
@@ -27,6 +28,8 @@ const layer = (files, patterns, ignores = []) => ({
 });
 // One module owns onnxruntime-node (one session, input checks, provider fallback).
 const INFER = 'src/main/core/model/infer/**';
+// The desktop app's headless mode (`--headless --port N`) is the daemon in the Electron main process.
+const HEADLESS = 'src/main/desktop/headless.ts';
 const onnxOnlyInInfer = () =>
   deny(['onnxruntime-node', 'onnxruntime-*'], 'only src/main/core/model/infer imports onnxruntime: it owns the session and the provider fallback.');
 const deny = (group, message) => ({ group, message });
@@ -97,8 +100,17 @@ export default tseslint.config(
     onnxOnlyInInfer(),
     deny(['**/renderer/**', '**/preload/**'], 'the main process never imports renderer or preload code.'),
   ]),
-  layer(['src/main/desktop/**'], [
-    deny(['**/daemon/**', '**/cli/**', '../daemon/*', '../cli/*'], 'desktop does not import daemon or cli.'),
+  layer(
+    ['src/main/desktop/**'],
+    [
+      deny(['**/daemon/**', '**/cli/**', '../daemon/*', '../cli/*'], 'desktop does not import daemon or cli (only desktop/headless.ts composes the daemon).'),
+      onnxOnlyInInfer(),
+      deny(['**/renderer/**', '**/preload/**'], 'the main process never imports renderer or preload code.'),
+    ],
+    [HEADLESS],
+  ),
+  layer([HEADLESS], [
+    deny(['**/cli/**', '../cli/*'], 'desktop does not import cli.'),
     onnxOnlyInInfer(),
     deny(['**/renderer/**', '**/preload/**'], 'the main process never imports renderer or preload code.'),
   ]),

@@ -43,6 +43,9 @@ const forbidden: [file: string, source: string][] = [
   ['src/main/core/model/tft/probe.ts', "import 'onnxruntime-node';"],
   ['src/main/daemon/probe.ts', "import 'onnxruntime-node';"],
   ['src/main/desktop/probe.ts', "import 'onnxruntime-node';"],
+  ['src/main/desktop/probe.ts', "import '../daemon/server';"],
+  ['src/main/desktop/headless.ts', "import '../cli/main';"],
+  ['src/main/desktop/headless.ts', "import 'onnxruntime-node';"],
   ['src/main/core/model/infer/probe.ts', "import 'electron';"],
 ];
 
@@ -52,6 +55,7 @@ const allowed: [file: string, source: string][] = [
   ['src/main/core/probe.ts', "import 'node:fs'; import '@shared/contract';"],
   ['src/main/daemon/probe.ts', "import '../core/app'; import 'fastify';"],
   ['src/main/desktop/probe.ts', "import 'electron'; import '../core/app';"],
+  ['src/main/desktop/headless.ts', "import '../daemon/server'; import '../core/app';"],
   ['src/main/core/model/infer/probe.ts', "import 'onnxruntime-node'; import 'node:os';"],
   ['src/preload/probe.ts', "import 'electron'; import '@shared/contract/ipc';"],
   ['src/renderer/src/probe.ts', "import '@shared/contract'; import 'react'; import './events';"],

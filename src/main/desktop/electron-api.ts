@@ -1,5 +1,6 @@
 import type {
   BrowserWindowConstructorOptions,
+  MenuItemConstructorOptions,
   HandlerDetails,
   HeadersReceivedResponse,
   OpenExternalOptions,
@@ -19,6 +20,66 @@ export interface DesktopElectron {
   session: { readonly defaultSession: DesktopSession };
   shell: { openExternal(url: string, options?: OpenExternalOptions): Promise<void> };
   dialog: { showErrorBox(title: string, content: string): void };
+  Tray: DesktopTrayClass;
+  Menu: DesktopMenuStatic;
+  Notification: DesktopNotificationClass;
+  /** Usable only after 'ready', as in Electron. */
+  screen: { getAllDisplays(): readonly DesktopDisplay[] };
+}
+
+export interface DesktopRectangle {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface DesktopDisplay {
+  /** The display less the taskbar / menu bar / dock. */
+  readonly workArea: DesktopRectangle;
+}
+
+/** Electron's Menu: built from a template, shown by the tray or as the application menu. */
+export interface DesktopMenu {
+  readonly items: readonly { readonly label: string }[];
+}
+
+export interface DesktopMenuStatic {
+  buildFromTemplate(template: MenuItemConstructorOptions[]): DesktopMenu;
+  setApplicationMenu(menu: DesktopMenu | null): void;
+}
+
+export interface DesktopTray {
+  /** A PNG file's path (Electron loads it; a missing file is an empty, invisible icon). */
+  setImage(image: string): void;
+  setToolTip(toolTip: string): void;
+  /** macOS only (text beside the icon); a no-op elsewhere. */
+  setTitle(title: string): void;
+  setContextMenu(menu: DesktopMenu | null): void;
+  destroy(): void;
+  isDestroyed(): boolean;
+  on(event: 'click', listener: () => void): unknown;
+}
+
+export interface DesktopTrayClass {
+  new (image: string): DesktopTray;
+}
+
+export interface DesktopNotificationOptions {
+  title: string;
+  body: string;
+  urgency?: 'normal' | 'critical' | 'low';
+}
+
+export interface DesktopNotification {
+  show(): void;
+  on(event: 'click', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
+
+export interface DesktopNotificationClass {
+  new (options: DesktopNotificationOptions): DesktopNotification;
+  isSupported(): boolean;
 }
 
 /** The part of Electron's `Event` a handler needs: the veto. */
@@ -38,7 +99,7 @@ export interface DesktopApp {
   getPath(name: 'userData'): string;
   quit(): void;
   exit(exitCode?: number): void;
-  on(event: 'second-instance', listener: () => void): unknown;
+  on(event: 'second-instance', listener: (event: unknown, argv: string[]) => void): unknown;
   on(event: 'window-all-closed', listener: () => void): unknown;
   on(event: 'activate', listener: () => void): unknown;
   on(event: 'will-quit', listener: (event: PreventableEvent) => void): unknown;
@@ -74,9 +135,17 @@ export interface DesktopWindow {
   isMinimized(): boolean;
   isDestroyed(): boolean;
   loadURL(url: string): Promise<void>;
-  loadFile(filePath: string): Promise<void>;
+  loadFile(filePath: string, options?: { hash?: string }): Promise<void>;
+  getBounds(): DesktopRectangle;
+  /** The bounds the window returns to when un-maximized (its bounds when not maximized). */
+  getNormalBounds(): DesktopRectangle;
+  isMaximized(): boolean;
+  maximize(): void;
   once(event: 'ready-to-show', listener: () => void): unknown;
   on(event: 'closed', listener: () => void): unknown;
+  /** Before closing, while the window and its bounds still exist. */
+  on(event: 'close', listener: (event: PreventableEvent) => void): unknown;
+  on(event: 'move' | 'resize' | 'maximize' | 'unmaximize', listener: () => void): unknown;
 }
 
 export interface DesktopBrowserWindowClass {

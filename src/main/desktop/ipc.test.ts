@@ -7,7 +7,7 @@ import { EventBus, IPC_EVENT_CHANNEL, IPC_RPC_CHANNEL, type CoreApi, type IpcEnv
 import { createMemoryLogger } from '../core/util/logger';
 import { registerIpc } from './ipc';
 import type { RendererLocation } from './renderer-location';
-import { FakeElectron, FakeFrame, FakeSession, FakeWebContents } from './testing/fake-electron';
+import { FakeElectron, FakeEvent, FakeFrame, FakeSession, FakeWebContents } from './testing/fake-electron';
 import { quitAndWait, settle, startTestDesktop, type TestDesktop } from './testing/test-desktop';
 
 let desktop: TestDesktop | undefined;
@@ -111,7 +111,7 @@ describe('IPC entries', () => {
 describe('events', () => {
   it('reach every window on the event channel, as the contract sends them', async () => {
     desktop = await startTestDesktop({ platform: 'darwin' });
-    desktop.fake.app.emit('second-instance');
+    desktop.fake.app.emit('second-instance', new FakeEvent(), ['/opt/app'], '/', {});
     const [first] = desktop.fake.windows;
     first!.close();
     desktop.fake.app.emit('activate');
@@ -163,7 +163,8 @@ describe('events', () => {
   });
 
   it('stop, with the handler, when the app quits', async () => {
-    desktop = await startTestDesktop();
+    // Without the tray, whose own alerts.changed listener also goes (tray.test.ts checks that one).
+    desktop = await startTestDesktop({ alertTray: false });
     const { fake, runtime } = desktop;
     const before = runtime.core.events.listenerCount();
     expect(before).toBeGreaterThan(0);

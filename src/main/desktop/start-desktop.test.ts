@@ -47,6 +47,14 @@ describe('single instance', () => {
     expect(window!.focused).toBe(true);
     expect(desktop.fake.windows).toHaveLength(1);
   });
+
+  it('does not bring the window up for a refused `--headless` launch', async () => {
+    desktop = await startTestDesktop();
+    const [window] = desktop.fake.windows;
+    window!.focused = false;
+    desktop.fake.app.emit('second-instance', new FakeEvent(), ['/opt/app', '--headless', '--port', '8000'], '/', {});
+    expect(window!.focused).toBe(false);
+  });
 });
 
 describe('the window', () => {

@@ -9,7 +9,19 @@ import type { TrainWorkerFactory } from '../core/model/train/train-worker';
 import type { DesktopElectron, DesktopSession, DesktopWebContents, DesktopWindow } from './electron-api';
 import { createFileLogger } from './file-logger';
 import { registerIpc, type IpcBridge } from './ipc';
-import { createMainWindow } from './main-window';
+import { installAppMenu } from './app-menu';
+import { coreAlertSource, watchAlerts, type AlertWatch } from './alert-watch';
+import { createMainWindow, loadRoute, mainWindowOptions, serverRoute } from './main-window';
+import {
+  HeadlessUsageError,
+  parseHeadlessArgs,
+  startHeadlessServer,
+  type HeadlessArgs,
+  type HeadlessServer,
+} from './headless';
+import { createAlertNotifier } from './notifications';
+import { createAlertTray, type AlertTray } from './tray';
+import { loadWindowState, trackWindowState, WINDOW_STATE_FILE } from './window-state';
 import { preloadPath, resolveRenderer, type RendererLocation } from './renderer-location';
 import { contentSecurityPolicy, hardenSession, hardenWebContents } from './security';
 
@@ -32,6 +44,14 @@ export interface DesktopOptions {
   storeWorker?: StoreWorkerFactory;
   /** Starts the training worker for model.train (main.ts: the bundled one). */
   trainWorker?: TrainWorkerFactory;
+  /** The tray icon and native notifications for alerts (default true). */
+  alertTray?: boolean;
+  /** How long after the last move/resize the window's bounds are saved (default 500 ms). */
+  windowStateDebounceMs?: number;
+  /** The command line after the executable (default process.argv.slice(1)): `--headless --port N`. */
+  argv?: readonly string[];
+  /** Where headless mode prints its "listening on" line (default process.stdout). */
+  stdout?: { write(text: string): unknown };
 }
 
 /**
@@ -49,6 +69,12 @@ export interface DesktopRuntime {
   readonly core: Core;
   readonly renderer: RendererLocation;
   windows(): DesktopWindow[];
+  /** The tray, when it could be created. */
+  readonly tray: AlertTray | undefined;
+  /** Headless mode's HTTP server (no window then). */
+  readonly daemon: HeadlessServer | undefined;
+  /** Resolves when the tray and the notifications show the current open alerts. */
+  refreshAlerts(): Promise<void>;
 }
 
 export interface DesktopHandle {
@@ -65,8 +91,19 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
   const { app } = electron;
   const platform = options.platform ?? process.platform;
 
+  let headless: HeadlessArgs | null;
+  try {
+    headless = parseHeadlessArgs(options.argv ?? process.argv.slice(1));
+  } catch (error) {
+    if (!(error instanceof HeadlessUsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    app.exit(2);
+    return { ready: Promise.resolve(undefined) };
+  }
+
   // A second instance would open the same SQLite store and settings; it hands over to the first.
   if (!app.requestSingleInstanceLock()) {
+    if (headless) process.stderr.write(`${APP_INFO.name} is already running with this data folder\n`);
     app.quit();
     return { ready: Promise.resolve(undefined) };
   }
@@ -99,12 +136,31 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
   // Keyed by window, holding its web contents: a closed window's `webContents` getter throws.
   const windows = new Map<DesktopWindow, DesktopWebContents>();
 
-  const openWindow = (): DesktopWindow => {
+  let tray: AlertTray | undefined;
+  let alertWatch: AlertWatch | undefined;
+  let daemon: HeadlessServer | undefined;
+
+  const openWindow = (route?: string): DesktopWindow => {
+    const stateFile = join(app.getPath('userData'), WINDOW_STATE_FILE);
+    const defaults = mainWindowOptions('');
+    const saved = loadWindowState(
+      stateFile,
+      electron.screen.getAllDisplays(),
+      { width: defaults.minWidth ?? 0, height: defaults.minHeight ?? 0 },
+      logger,
+    );
     const window = createMainWindow({
       BrowserWindow: electron.BrowserWindow,
       preload: preloadPath(options.mainDir),
       renderer,
       logger,
+      ...(route === undefined ? {} : { route }),
+      ...(saved ? { bounds: saved.bounds } : {}),
+    });
+    if (saved?.maximized) window.maximize();
+    trackWindowState(window, stateFile, {
+      logger,
+      ...(options.windowStateDebounceMs === undefined ? {} : { debounceMs: options.windowStateDebounceMs }),
     });
     const contents = window.webContents;
     windows.set(window, contents);
@@ -116,16 +172,25 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
   const appWebContents = (): DesktopWebContents[] =>
     [...windows.values()].filter((contents) => !contents.isDestroyed());
 
-  app.on('second-instance', () => {
+  /** Brings the window forward (opening one if none), on `route` when given. */
+  const showWindow = (route?: string): void => {
     if (state !== 'running') return;
     const [window] = windows.keys();
     if (!window) {
-      openWindow();
+      openWindow(route);
       return;
     }
     if (window.isMinimized()) window.restore();
     window.show();
     window.focus();
+    if (route !== undefined) loadRoute(window, renderer, logger, route);
+  };
+
+  // A headless instance has no window to show; a launch of `--headless` while the window is open
+  // is refused (it says so on its stderr) and does not pop the window up either.
+  app.on('second-instance', (_event, argv) => {
+    if (headless || argv.includes('--headless')) logger.info('a second instance started and quit', { headless: !!headless });
+    else showWindow();
   });
 
   // macOS apps live on without windows until Cmd+Q, and reopen one from the dock.
@@ -133,7 +198,7 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
     if (platform !== 'darwin') app.quit();
   });
   app.on('activate', () => {
-    if (state === 'running' && windows.size === 0) openWindow();
+    if (state === 'running' && !headless && windows.size === 0) openWindow();
   });
 
   // The core is closed before the process exits (flushes the store); quitting waits for it.
@@ -143,7 +208,14 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
     if (state === 'stopping') return;
     state = 'stopping';
     bridge?.dispose();
-    void withTimeout(core?.close(), options.closeTimeoutMs ?? 5_000)
+    alertWatch?.dispose();
+    tray?.dispose();
+    const closeAll = async (): Promise<void> => {
+      // The server first: no request reaches a closing core.
+      await daemon?.close().catch((error: unknown) => logger.error('the server did not close cleanly', { error }));
+      await core?.close();
+    };
+    void withTimeout(closeAll(), options.closeTimeoutMs ?? 5_000)
       .catch((error: unknown) => logger.error('the core did not close cleanly', { error }))
       .then(() => logger.info('stopped'))
       .then(() => logger.close?.())
@@ -155,12 +227,12 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
 
   const ready = app
     .whenReady()
-    .then((): DesktopRuntime | undefined => {
+    .then(async (): Promise<DesktopRuntime | undefined> => {
       if (state !== 'starting') return undefined;
       const nativeBinding = app.isPackaged ? undefined : devSqliteBinding(options.mainDir);
       const started = createCore({
         dataDir: app.getPath('userData'),
-        runtime: 'desktop',
+        runtime: headless ? 'daemon' : 'desktop',
         logger,
         simulator: options.simulator === undefined ? DEFAULT_SIMULATOR : options.simulator,
         model:
@@ -182,15 +254,56 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
         ...(options.trainWorker ? { trainWorker: options.trainWorker } : {}),
       });
       core = started;
+      if (headless) {
+        // The installed app as a server: the core and the daemon, no window, tray or menu.
+        daemon = await startHeadlessServer({
+          core: started,
+          logger,
+          args: headless,
+          dataDir: app.getPath('userData'),
+          dashboardDir: join(options.mainDir, '..', 'renderer'),
+          stdout: options.stdout ?? process.stdout,
+        });
+        if (state === 'starting') state = 'running';
+        logger.info('headless started', { version: APP_INFO.version, url: daemon.url });
+        const served = daemon;
+        return {
+          core: started,
+          renderer,
+          windows: () => [],
+          tray: undefined,
+          daemon: served,
+          refreshAlerts: () => Promise.resolve(),
+        };
+      }
       harden(electron.session.defaultSession);
       bridge = registerIpc({ ipcMain: electron.ipcMain, core: started, renderer, appWebContents, logger });
       state = 'running';
+      installAppMenu(electron.Menu, {
+        platform,
+        development: !app.isPackaged,
+        openRoute: (route) => showWindow(route),
+        quit: () => app.quit(),
+      });
       openWindow();
+      if (options.alertTray !== false) startAlerts(started);
       logger.info('desktop started', { version: APP_INFO.version, renderer: renderer.url });
-      return { core: started, renderer, windows: () => [...windows.keys()] };
+      return {
+        core: started,
+        renderer,
+        windows: () => [...windows.keys()],
+        get tray() {
+          return tray;
+        },
+        daemon: undefined,
+        refreshAlerts: () => alertWatch?.refresh() ?? Promise.resolve(),
+      };
     })
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
       logger.error('the desktop app could not start', { error });
+      // A core started before the failure (e.g. the port is taken) is closed: it holds the store.
+      if (state === 'starting') await core?.close().catch(() => undefined);
+      if (headless) process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
       electron.dialog.showErrorBox(
         `${APP_INFO.name} could not start`,
         error instanceof Error ? error.message : String(error),
@@ -198,6 +311,30 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
       app.exit(1);
       return undefined;
     });
+
+  // The tray and notifications are extras: if the platform has no tray, the app runs without one.
+  function startAlerts(started: Core): void {
+    const openServer = (name: string): void => showWindow(serverRoute(name));
+    try {
+      tray = createAlertTray({
+        electron,
+        iconDir: join(app.getPath('userData'), 'tray'),
+        openDashboard: () => showWindow(),
+        openServer,
+        openAlerts: () => showWindow('/alerts'),
+        quit: () => app.quit(),
+      });
+    } catch (error) {
+      logger.warn('no tray icon', { error });
+    }
+    const notifier = createAlertNotifier({ Notification: electron.Notification, openServer, logger });
+    const currentTray = tray;
+    alertWatch = watchAlerts(coreAlertSource(started), logger, [
+      ...(currentTray ? [(alerts: Parameters<AlertTray['update']>[0]) => currentTray.update(alerts)] : []),
+      (alerts) => notifier.update(alerts),
+    ]);
+    void alertWatch.refresh();
+  }
 
   return { ready };
 }

@@ -1,12 +1,26 @@
 import { pathToFileURL } from 'node:url';
-import type { BrowserWindowConstructorOptions, HandlerDetails, WindowOpenHandlerResponse } from 'electron';
+import { readFileSync } from 'node:fs';
+import type {
+  BrowserWindowConstructorOptions,
+  HandlerDetails,
+  MenuItemConstructorOptions,
+  WindowOpenHandlerResponse,
+} from 'electron';
 import type {
   DesktopApp,
   DesktopBrowserWindowClass,
+  DesktopDisplay,
   DesktopElectron,
+  DesktopRectangle,
   DesktopFrame,
   DesktopInvokeEvent,
   DesktopIpcMain,
+  DesktopMenu,
+  DesktopNotification,
+  DesktopNotificationClass,
+  DesktopNotificationOptions,
+  DesktopTray,
+  DesktopTrayClass,
   DesktopSession,
   DesktopWebContents,
   DesktopWindow,
@@ -192,6 +206,7 @@ export class FakeApp extends FakeEmitter implements DesktopApp {
   lockAvailable = true;
   sandboxEnabled = false;
   quitCalls = 0;
+  isReady = false;
   exitCodes: number[] = [];
   /** Set once a quit went through without a veto. */
   quitted = false;
@@ -217,6 +232,7 @@ export class FakeApp extends FakeEmitter implements DesktopApp {
 
   /** Electron's 'ready': tests decide when it happens, after startDesktop has hooked in. */
   ready(): void {
+    this.isReady = true;
     this.resolveReady();
     this.emit('ready');
   }
@@ -244,13 +260,29 @@ export class FakeBrowserWindow extends FakeEmitter implements DesktopWindow {
   focused = false;
   minimized = false;
   destroyed = false;
-  loaded: { kind: 'url' | 'file'; target: string } | undefined;
+  loaded: { kind: 'url' | 'file'; target: string; hash?: string } | undefined;
+  maximized = false;
+  private bounds: DesktopRectangle;
 
   constructor(
     private readonly fake: FakeElectron,
     readonly options: BrowserWindowConstructorOptions,
   ) {
     super();
+    // Like Electron: the size from the options (default 800x600), centred on the primary display
+    // unless both x and y are given.
+    const width = options.width ?? 800;
+    const height = options.height ?? 600;
+    const area = fake.displays[0]?.workArea ?? { x: 0, y: 0, width: 1920, height: 1080 };
+    this.bounds =
+      options.x !== undefined && options.y !== undefined
+        ? { x: options.x, y: options.y, width, height }
+        : {
+            x: area.x + Math.round((area.width - width) / 2),
+            y: area.y + Math.round((area.height - height) / 2),
+            width,
+            height,
+          };
     fake.windows.push(this);
     this.webContents = new FakeWebContents(fake.defaultSession);
     fake.webContents.push(this.webContents);
@@ -273,14 +305,45 @@ export class FakeBrowserWindow extends FakeEmitter implements DesktopWindow {
     return this.destroyed;
   }
 
+  getBounds(): DesktopRectangle {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    if (!this.maximized) return { ...this.bounds };
+    const area = this.fake.displays[0]?.workArea ?? this.bounds;
+    return { ...area };
+  }
+  getNormalBounds(): DesktopRectangle {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    return { ...this.bounds };
+  }
+  isMaximized(): boolean {
+    return this.maximized;
+  }
+  maximize(): void {
+    if (this.maximized) return;
+    this.maximized = true;
+    this.emit('maximize');
+    this.emit('resize');
+  }
+  /** The user moves or resizes the window: Electron emits 'move' and/or 'resize'. */
+  setBounds(bounds: Partial<DesktopRectangle>): void {
+    const next = { ...this.bounds, ...bounds };
+    const moved = next.x !== this.bounds.x || next.y !== this.bounds.y;
+    const resized = next.width !== this.bounds.width || next.height !== this.bounds.height;
+    this.bounds = next;
+    if (moved) this.emit('move');
+    if (resized) this.emit('resize');
+  }
+
   loadURL(url: string): Promise<void> {
     this.loaded = { kind: 'url', target: url };
     return this.finishLoading(url);
   }
 
-  loadFile(filePath: string): Promise<void> {
-    this.loaded = { kind: 'file', target: filePath };
-    return this.finishLoading(pathToFileURL(filePath).href);
+  loadFile(filePath: string, options?: { hash?: string }): Promise<void> {
+    const url = new URL(pathToFileURL(filePath).href);
+    if (options?.hash !== undefined) url.hash = options.hash;
+    this.loaded = { kind: 'file', target: filePath, ...(options?.hash === undefined ? {} : { hash: options.hash }) };
+    return this.finishLoading(url.href);
   }
 
   /** Like Electron: the page loads, then paints ('ready-to-show'), both a turn of the event loop later. */
@@ -291,8 +354,12 @@ export class FakeBrowserWindow extends FakeEmitter implements DesktopWindow {
     this.emit('ready-to-show');
   }
 
+  /** Like Electron: 'close' (which a listener may veto), then 'closed' once it is gone. */
   close(): void {
     if (this.destroyed) return;
+    const event = new FakeEvent();
+    this.emit('close', event);
+    if (event.defaultPrevented) return;
     this.destroyed = true;
     this.webContents.destroyed = true;
     this.emit('closed');
@@ -307,6 +374,13 @@ export class FakeElectron {
   readonly app: FakeApp;
   readonly ipcMain = new FakeIpcMain();
   readonly openedExternally: string[] = [];
+  readonly trays: FakeTray[] = [];
+  /** What screen.getAllDisplays() answers; the first is the primary. */
+  displays: DesktopDisplay[] = [{ workArea: { x: 0, y: 0, width: 1920, height: 1040 } }];
+  readonly notifications: FakeNotification[] = [];
+  notificationsSupported = true;
+  /** What Menu.setApplicationMenu was last given (undefined: never called, Electron's default menu). */
+  applicationMenu: FakeMenu | null | undefined = undefined;
   readonly errorBoxes: { title: string; content: string }[] = [];
 
   constructor(userData: string) {
@@ -325,6 +399,21 @@ export class FakeElectron {
       dialog: {
         showErrorBox: (title: string, content: string) => {
           this.errorBoxes.push({ title, content });
+        },
+      },
+      Tray: trayClassFor(this),
+      Menu: {
+        buildFromTemplate: (template: MenuItemConstructorOptions[]) => new FakeMenu(template),
+        setApplicationMenu: (menu: DesktopMenu | null) => {
+          if (menu !== null && !(menu instanceof FakeMenu)) throw new TypeError('Invalid menu');
+          this.applicationMenu = menu;
+        },
+      },
+      Notification: notificationClassFor(this),
+      screen: {
+        getAllDisplays: () => {
+          if (!this.app.isReady) throw new Error("The 'screen' module can't be used before the app 'ready' event");
+          return this.displays.map((d) => ({ workArea: { ...d.workArea } }));
         },
       },
     };
@@ -348,6 +437,133 @@ function windowClassFor(fake: FakeElectron): DesktopBrowserWindowClass {
   return class extends FakeBrowserWindow {
     constructor(options: BrowserWindowConstructorOptions) {
       super(fake, options);
+    }
+  };
+}
+
+/**
+ * Electron's Menu from `Menu.buildFromTemplate`: like Electron, every item needs a label, a role
+ * or a type, and a submenu template becomes a Menu. `click(label)` is the user picking an item.
+ */
+export class FakeMenu implements DesktopMenu {
+  readonly items: { readonly label: string; readonly options: MenuItemConstructorOptions; readonly submenu?: FakeMenu }[];
+
+  constructor(readonly template: MenuItemConstructorOptions[]) {
+    this.items = template.map((options) => {
+      if (options.label === undefined && options.role === undefined && options.type === undefined) {
+        throw new TypeError('Invalid template for MenuItem: must have at least one of label, role or type');
+      }
+      const submenu = Array.isArray(options.submenu) ? new FakeMenu(options.submenu) : undefined;
+      return { label: options.label ?? '', options, ...(submenu ? { submenu } : {}) };
+    });
+  }
+
+  /** Every label, depth first (submenus included): what a user could pick. */
+  labels(): string[] {
+    return this.items.flatMap((item) => [item.label, ...(item.submenu?.labels() ?? [])]);
+  }
+
+  /** Finds an item by label anywhere in the menu (throws when none). */
+  find(label: string): MenuItemConstructorOptions {
+    for (const item of this.items) {
+      if (item.label === label) return item.options;
+      const inner = item.submenu?.findOrUndefined(label);
+      if (inner) return inner;
+    }
+    throw new Error(`no menu item '${label}' in [${this.labels().join(', ')}]`);
+  }
+
+  private findOrUndefined(label: string): MenuItemConstructorOptions | undefined {
+    try {
+      return this.find(label);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The user picks the item: disabled items do nothing, as in Electron. */
+  click(label: string): void {
+    const options = this.find(label);
+    if (options.enabled === false) return;
+    (options.click as ((...args: unknown[]) => void) | undefined)?.({}, undefined, {});
+  }
+}
+
+export class FakeTray extends FakeEmitter implements DesktopTray {
+  toolTip = '';
+  title = '';
+  contextMenu: FakeMenu | null = null;
+  destroyed = false;
+  /** The PNG bytes Electron would have loaded from the path; empty when the file is missing. */
+  imageBytes: Buffer = Buffer.alloc(0);
+
+  constructor(public image: string) {
+    super();
+    this.setImage(image);
+  }
+
+  setImage(image: string): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.image = image;
+    try {
+      this.imageBytes = readFileSync(image);
+    } catch {
+      this.imageBytes = Buffer.alloc(0);
+    }
+  }
+  setToolTip(toolTip: string): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.toolTip = toolTip;
+  }
+  setTitle(title: string): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    this.title = title;
+  }
+  setContextMenu(menu: DesktopMenu | null): void {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    if (menu !== null && !(menu instanceof FakeMenu)) throw new TypeError('Invalid menu');
+    this.contextMenu = menu;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
+
+export class FakeNotification extends FakeEmitter implements DesktopNotification {
+  shown = false;
+  constructor(readonly options: DesktopNotificationOptions) {
+    super();
+  }
+  show(): void {
+    this.shown = true;
+  }
+  /** The user clicks the notification; Electron then closes it. */
+  click(): void {
+    this.emit('click', new FakeEvent());
+    this.emit('close', new FakeEvent());
+  }
+}
+
+function trayClassFor(fake: FakeElectron): DesktopTrayClass {
+  return class extends FakeTray {
+    constructor(image: string) {
+      super(image);
+      fake.trays.push(this);
+    }
+  };
+}
+
+function notificationClassFor(fake: FakeElectron): DesktopNotificationClass {
+  return class extends FakeNotification {
+    static isSupported(): boolean {
+      return fake.notificationsSupported;
+    }
+    constructor(options: DesktopNotificationOptions) {
+      super(options);
+      fake.notifications.push(this);
     }
   };
 }

@@ -34,6 +34,7 @@ export async function startTestDesktop(options: TestDesktopOptions = {}): Promis
   const handle = startDesktop(fake.api, {
     mainDir,
     env: {},
+    argv: [],
     platform: 'linux',
     logger,
     heartbeatMs: 0,
