@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ALERT_SEVERITIES } from './alerts';
+import { HttpUrlSchema } from './sources';
 
 const isoTime = z.iso.datetime();
 
@@ -10,18 +11,6 @@ export const IntegrationIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be 1-40 characters: a-z, 0-9, "_" or "-", starting with a letter or digit');
 
-const HttpUrlSchema = z
-  .string()
-  .trim()
-  .max(2000)
-  .refine((text) => {
-    try {
-      const url = new URL(text);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http:// or https:// URL');
 
 const common = {
   id: IntegrationIdSchema,

@@ -11,7 +11,8 @@ export const SourceIdSchema = z
 /** A Prometheus label name (the data model's rule). */
 const LabelNameSchema = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/, 'must be a Prometheus label name');
 
-const HttpUrlSchema = z
+/** An http:// or https:// URL (sources and alert receivers). */
+export const HttpUrlSchema = z
   .string()
   .trim()
   .max(2000)
