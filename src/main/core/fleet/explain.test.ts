@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STEP_MS, type MetricName } from '@shared/contract';
+import { METRIC_NAMES, STEP_MS, type MetricName } from '@shared/contract';
 import type { SampleColumns, VariableImportance } from '@shared/domain';
 import { concatColumns } from '../metrics/columns';
 import { defaultFleet } from '../metrics/simulator/fleet-sim';
@@ -26,18 +26,8 @@ const TE = spec.contextSteps; // 48 steps of 30 min
 const TD = spec.horizonSteps;
 const STEP = spec.stepMinutes * 60_000;
 const T = MONDAY + 3 * 24 * HOUR; // the window end, on the step grid
-const METRICS = [
-  'cpu_percent',
-  'memory_percent',
-  'disk_percent',
-  'iowait_percent',
-  'swap_percent',
-  'load_average',
-  'network_in_mbps',
-  'network_out_mbps',
-  'latency_ms',
-  'error_rate',
-] as const;
+/** The observed variables in the contract's order. */
+const METRICS = METRIC_NAMES;
 
 /** One server's 5-minute samples from `hours` before T to T (and one hour before that, outside the window). */
 function series(server: string, value: (m: MetricName, ts: number) => number | undefined, hours = 26): SampleColumns {

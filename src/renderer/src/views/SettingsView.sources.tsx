@@ -25,21 +25,9 @@ export function SourcesPanel() {
   useRefresh(list.refetch);
   const [url, setUrl] = useState('');
   const [token, setToken] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, run } = useAction(() => list.refetch());
   const [tested, setTested] = useState<SourceTestResult | null>(null);
   const input = () => ({ url: url.trim(), ...(token ? { token } : {}) });
-
-  const run = (action: () => Promise<unknown>): void => {
-    setBusy(true);
-    setError(null);
-    action()
-      .catch((e: unknown) => setError(e as ApiError))
-      .finally(() => {
-        setBusy(false);
-        list.refetch();
-      });
-  };
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     run(async () => {
@@ -143,21 +131,11 @@ export function IntegrationsPanel() {
   useRefresh(list.refetch);
   useRefresh(log.refetch);
   const [form, setForm] = useState<IntegrationForm>(EMPTY_FORM);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, run } = useAction(() => {
+    list.refetch();
+    log.refetch();
+  });
   const [lastTest, setLastTest] = useState<Delivery | null>(null);
-
-  const run = (action: () => Promise<unknown>): void => {
-    setBusy(true);
-    setError(null);
-    action()
-      .catch((e: unknown) => setError(e as ApiError))
-      .finally(() => {
-        setBusy(false);
-        list.refetch();
-        log.refetch();
-      });
-  };
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     run(async () => {
@@ -275,4 +253,21 @@ export function IntegrationsPanel() {
       </ul>
     </Panel>
   );
+}
+
+/** One mutation at a time: busy while it runs, its error kept, then `after` (refetch what it changed). */
+function useAction(after: () => void): { busy: boolean; error: ApiError | null; run: (action: () => Promise<unknown>) => void } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = (action: () => Promise<unknown>): void => {
+    setBusy(true);
+    setError(null);
+    action()
+      .catch((e: unknown) => setError(e as ApiError))
+      .finally(() => {
+        setBusy(false);
+        after();
+      });
+  };
+  return { busy, error, run };
 }
