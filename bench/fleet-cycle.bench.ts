@@ -2,7 +2,8 @@
  * The live fleet loop, end to end: for 90 and 1,000 simulated servers, each cycle ingests one
  * new fleet step, then runs a prediction cycle (read the windows, build the features, infer with
  * the bundled model on the cpu, decode, store, alerts, publish). Measured per fleet size, with
- * the window read on the main thread (the baseline) and on the store worker (what the app does):
+ * the compute part on the main thread in chunks, yielding between stages (the baseline), and on
+ * the prediction worker thread (what the app does):
  * cycle duration (median, p90), each stage's median, and the event loop's delay while cycles run
  * (monitorEventLoopDelay: p99 and max). Then RSS before and after CYCLE_BENCH_MEMORY_CYCLES
  * cycles (default 10,000) of the 90-server fleet, one ONNX session reused throughout.
@@ -24,7 +25,8 @@ import { FleetPredictor, type CycleStages } from '../src/main/core/fleet/fleet-p
 import { allocateColumns } from '../src/main/core/metrics/columns';
 import { defaultFleet, FleetSimulator } from '../src/main/core/metrics/simulator/fleet-sim';
 import { bundledModelDir } from '../src/main/core/paths';
-import { openStore, type MetricsStore, type StoreWorkerFactory } from '../src/main/core/store';
+import type { PredictWorkerFactory } from '../src/main/core/fleet/predict-worker';
+import { openStore, type MetricsStore } from '../src/main/core/store';
 import { REPO_ROOT, bundleForNode } from '../src/main/core/store/testing/bundle';
 import { createMemoryLogger } from '../src/main/core/util/logger';
 import { median, quantile, round } from '../src/main/core/util/stats';
@@ -67,12 +69,12 @@ function fleet(servers: number): Fleet {
   };
 }
 
-function predictor(f: Fleet, factory: StoreWorkerFactory | undefined): FleetPredictor {
+function predictor(f: Fleet, factory: PredictWorkerFactory | undefined): FleetPredictor {
   return new FleetPredictor({
     config: {
       bundledDir: bundledModelDir({ mainDir: join(REPO_ROOT, 'out', 'main') }),
       provider: 'cpu',
-      ...(factory ? { storeWorker: factory } : {}),
+      ...(factory ? { predictWorker: factory } : {}),
     },
     store: f.store,
     events: new EventBus(),
@@ -109,13 +111,13 @@ async function runCycles(f: Fleet, p: FleetPredictor, cycles: number) {
     stagesMedianMs: stageMedians,
     eventLoopDelayP99Ms: round(delay.percentile(99) / 1e6, 1),
     eventLoopDelayMaxMs: round(delay.max / 1e6, 1),
-    windowReader: p.timings().windowReader,
+    cyclesRunOn: p.timings().windowReader,
   };
 }
 
 test('fleet cycle', async () => {
-  const bundle = await bundleForNode(resolve(REPO_ROOT, 'src/main/core/store/store-worker-entry.ts'));
-  const factory: StoreWorkerFactory = (init) => new Worker(bundle.file, { workerData: init });
+  const bundle = await bundleForNode(resolve(REPO_ROOT, 'src/main/core/fleet/predict-worker-entry.ts'));
+  const factory: PredictWorkerFactory = (init) => new Worker(bundle.file, { workerData: init });
   const result: Record<string, unknown> = {
     bench: 'fleet-cycle',
     cpus: cpus().length,
@@ -128,8 +130,8 @@ test('fleet cycle', async () => {
         const entry: Record<string, unknown> = {};
         // Baseline and worker alternate on the same store, so drift in load hits both.
         for (const [name, factoryOrNone] of [
-          ['mainThreadRead', undefined],
-          ['workerRead', factory],
+          ['mainThread', undefined],
+          ['predictionWorker', factory],
         ] as const) {
           const p = predictor(f, factoryOrNone);
           await p.start();

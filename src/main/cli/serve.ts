@@ -8,7 +8,7 @@ import { defaultFleet } from '../core/metrics/simulator/fleet-sim';
 import { APP_INFO } from '../core/app-info';
 import type { ProviderSetting } from '../core/model/infer';
 import { bundledModelDir, defaultDataDir } from '../core/paths';
-import { bundledStoreWorker } from '../core/store/store-worker-bundled';
+import { bundledPredictWorker } from '../core/fleet/predict-worker-bundled';
 import { bundledTrainWorker } from '../core/model/train/train-worker-bundled';
 import { createStderrLogger } from '../core/util/logger';
 import { isLoopbackHost, loadOrCreateToken } from '../daemon/security';
@@ -141,8 +141,8 @@ export async function serveCommand(argv: string[]): Promise<void> {
       bundledDir: bundledModelDir({ mainDir: __dirname }),
       preferredDir: values.model ?? null,
       provider,
-      // Each cycle's window is read on a store worker thread: the event loop keeps serving.
-      storeWorker: bundledStoreWorker,
+      // Each cycle computes on the prediction worker thread: the event loop keeps serving.
+      predictWorker: bundledPredictWorker,
       shard,
     },
     // model.train runs on the training worker thread, as `npm run train` does.

@@ -9,12 +9,12 @@ const userData = mkdtempSync(join(tmpdir(), 'tftmp-main-'));
 const fake = new FakeElectron(userData);
 vi.mock('electron', () => fake.api);
 // The app's `?nodeWorker` import only resolves in the electron-vite build: the same entry, bundled for Node.
-vi.mock('../core/store/store-worker-bundled', async () => {
+vi.mock('../core/fleet/predict-worker-bundled', async () => {
   const { Worker } = await import('node:worker_threads');
   const { bundleForNode } = await import('../core/store/testing/bundle');
-  const bundle = await bundleForNode(join(__dirname, '..', 'core', 'store', 'store-worker-entry.ts'));
+  const bundle = await bundleForNode(join(__dirname, '..', 'core', 'fleet', 'predict-worker-entry.ts'));
   return {
-    bundledStoreWorker: (init: unknown) => new Worker(bundle.file, { workerData: init }),
+    bundledPredictWorker: (init: unknown) => new Worker(bundle.file, { workerData: init }),
   };
 });
 

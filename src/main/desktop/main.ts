@@ -4,8 +4,8 @@
  * without the Electron binary.
  */
 import * as electron from 'electron';
-import { bundledStoreWorker } from '../core/store/store-worker-bundled';
+import { bundledPredictWorker } from '../core/fleet/predict-worker-bundled';
 import { bundledTrainWorker } from '../core/model/train/train-worker-bundled';
 import { startDesktop } from './start-desktop';
 
-startDesktop(electron, { mainDir: __dirname, env: process.env, storeWorker: bundledStoreWorker, trainWorker: bundledTrainWorker });
+startDesktop(electron, { mainDir: __dirname, env: process.env, predictWorker: bundledPredictWorker, trainWorker: bundledTrainWorker });

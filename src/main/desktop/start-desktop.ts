@@ -4,7 +4,7 @@ import { APP_INFO } from '../core/app-info';
 import { createCore, DEFAULT_SIMULATOR, type Core, type ModelConfig, type SimulatorConfig } from '../core/app';
 import { bundledModelDir } from '../core/paths';
 import type { Logger } from '../core/util/logger';
-import type { StoreWorkerFactory } from '../core/store';
+import type { PredictWorkerFactory } from '../core/fleet/predict-worker';
 import type { TrainWorkerFactory } from '../core/model/train/train-worker';
 import type { DesktopElectron, DesktopSession, DesktopWebContents, DesktopWindow } from './electron-api';
 import { createFileLogger } from './file-logger';
@@ -40,8 +40,8 @@ export interface DesktopOptions {
   simulator?: SimulatorConfig | null;
   /** The prediction model; default the bundled one (see below), null for none. */
   model?: ModelConfig | null;
-  /** Where the default model's cycles read their windows (main.ts: the bundled store worker). */
-  storeWorker?: StoreWorkerFactory;
+  /** Where the default model's cycles compute (main.ts: the bundled prediction worker). */
+  predictWorker?: PredictWorkerFactory;
   /** Starts the training worker for model.train (main.ts: the bundled one). */
   trainWorker?: TrainWorkerFactory;
   /** The tray icon and native notifications for alerts (default true). */
@@ -244,8 +244,8 @@ export function startDesktop(electron: DesktopElectron, options: DesktopOptions)
                   mainDir: options.mainDir,
                   resourcesPath: app.isPackaged ? (process as { resourcesPath?: string }).resourcesPath : undefined,
                 }),
-                ...(options.storeWorker
-                  ? { storeWorker: options.storeWorker, storeOptions: nativeBinding ? { nativeBinding } : {} }
+                ...(options.predictWorker
+                  ? { predictWorker: options.predictWorker, storeOptions: nativeBinding ? { nativeBinding } : {} }
                   : {}),
               }
             : options.model,

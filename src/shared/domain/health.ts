@@ -51,7 +51,10 @@ export const PredictorStatusSchema = z.object({
       alerts: z.number().nonnegative(),
     })
     .nullable(),
-  /** Where cycles read their window: a store worker thread, the main thread, or the main thread after the worker failed. */
+  /**
+   * Where cycles read their window and compute (features, inference, decoding): the prediction
+   * worker thread, the main thread, or the main thread after the worker failed.
+   */
   windowReader: z.enum(['worker', 'main', 'main-fallback']),
 });
 export type PredictorStatus = z.infer<typeof PredictorStatusSchema>;

@@ -18,10 +18,11 @@ import { generateFleet } from '../metrics/simulator/generate';
 import { loadModelFolder, type ModelManifest } from '../model/folder';
 import { bundledModelDir } from '../paths';
 import { allocateColumns, selectRows } from '../metrics/columns';
-import { openStore, type MetricsStore, type StoreWorkerFactory } from '../store';
+import { openStore, type MetricsStore } from '../store';
 import { bundleForNode, type NodeBundle } from '../store/testing/bundle';
 import { createMemoryLogger } from '../util/logger';
 import { FleetPredictor, type PredictorConfig } from './fleet-predictor';
+import type { PredictWorkerFactory } from './predict-worker';
 import { PredictionLog } from './prediction-log';
 
 /**
@@ -321,9 +322,9 @@ describe('the prediction loop with the bundled model', () => {
 
 describe('a cycle off the critical path', () => {
   let bundle: NodeBundle;
-  let factory: StoreWorkerFactory;
+  let factory: PredictWorkerFactory;
   beforeAll(async () => {
-    bundle = await bundleForNode(resolve(__dirname, '..', 'store', 'store-worker-entry.ts'));
+    bundle = await bundleForNode(resolve(__dirname, 'predict-worker-entry.ts'));
     factory = (init) => new Worker(bundle.file, { workerData: init });
   }, 60_000);
   afterAll(() => bundle.dispose());
@@ -350,29 +351,50 @@ describe('a cycle off the critical path', () => {
     await predictor.start();
     predictor.request(WALL.getTime());
     await predictor.idle();
-    const result = { current: predictor.current(), timings: predictor.timings(), status: predictor.status(), logger };
+    const result = {
+      current: predictor.current(),
+      explanations: predictor.current().servers.map((p) => predictor.explain(p.server)),
+      timings: predictor.timings(),
+      status: predictor.status(),
+      model: predictor.modelInfo(),
+      logger,
+    };
     await predictor.close();
     return result;
   }
 
-  it('predicts each server once and the same in chunks as in one batch, with the window read on a store worker', async () => {
+  it('predicts each server once, the same on the prediction worker in chunks as on the main thread in one batch', async () => {
     const store = fleetStore(9);
     try {
       const whole = await predictOnce(store, { chunkServers: 1000 });
-      const chunked = await predictOnce(store, { chunkServers: 2, storeWorker: factory });
+      const chunked = await predictOnce(store, { chunkServers: 2, predictWorker: factory });
       expect(whole.timings.windowReader).toBe('main');
       expect(chunked.timings.windowReader).toBe('worker');
       expect(chunked.status).toMatchObject({ cycles: 1, failedCycles: 0 });
+      expect(chunked.model?.executionProvider).toBe('cpu');
+      // The worker's session creation is logged through this thread's logger.
+      expect(chunked.logger.records.some((r) => r.message.startsWith('model: ready') && r.fields?.['thread'] === 'prediction worker')).toBe(true);
       expect(chunked.current.servers.map((p) => p.server)).toEqual(whole.current.servers.map((p) => p.server));
       expect(new Set(chunked.current.servers.map((p) => p.server)).size).toBe(9);
       chunked.current.servers.forEach((p, i) => {
         const q = whole.current.servers[i]!;
         expect(p.risk).toBeCloseTo(q.risk, 5);
-        expect(p.forecast[0]!.p50[0]).toBeCloseTo(q.forecast[0]!.p50[0]!, 3);
+        expect(p.failureMode).toBe(q.failureMode);
+        expect(p.coverage).toBe(q.coverage);
+        for (const [m, band] of p.forecast.entries()) {
+          expect(band.metric).toBe(q.forecast[m]!.metric);
+          band.p50.forEach((v, k) => expect(v).toBeCloseTo(q.forecast[m]!.p50[k]!, 3));
+        }
+      });
+      // The explanations are decoded on the worker too.
+      chunked.explanations.forEach((e, i) => {
+        expect(e.unavailable).toBeNull();
+        expect(e.explanation?.drivers).toEqual(whole.explanations[i]!.explanation?.drivers);
       });
       const stages = chunked.timings.stages!;
       for (const stage of ['read', 'features', 'infer', 'decode', 'store', 'alerts'] as const)
         expect(stages[stage]).toBeGreaterThanOrEqual(0);
+      expect(stages.infer).toBeGreaterThan(0);
       expect(chunked.timings.count).toBe(1);
       expect(chunked.timings.quantiles.map((q) => q.q)).toEqual([0.5, 0.9, 0.99]);
     } finally {
@@ -380,15 +402,81 @@ describe('a cycle off the critical path', () => {
     }
   });
 
-  it('reads on the main thread when the store worker cannot start, and says so once', async () => {
+  it('runs cycles on the main thread when the prediction worker cannot start, and says so once', async () => {
     const store = fleetStore(3);
     try {
-      const broken: StoreWorkerFactory = (init) => new Worker('throw new Error("no worker here")', { eval: true, workerData: init });
-      const run = await predictOnce(store, { storeWorker: broken });
+      const broken: PredictWorkerFactory = (init) => new Worker('throw new Error("no worker here")', { eval: true, workerData: init });
+      const run = await predictOnce(store, { predictWorker: broken });
       expect(run.timings.windowReader).toBe('main-fallback');
       expect(run.current.servers).toHaveLength(3);
-      expect(run.logger.records.filter((r) => r.message.includes('store worker did not start'))).toHaveLength(1);
+      expect(run.logger.records.filter((r) => r.message.includes('prediction worker did not start'))).toHaveLength(1);
     } finally {
+      store.close();
+    }
+  });
+
+  it('hands the cycles to the main thread when the prediction worker dies, without failing a cycle', async () => {
+    const store = fleetStore(4);
+    const threads: Worker[] = [];
+    const recording: PredictWorkerFactory = (init) => {
+      const w = factory(init);
+      threads.push(w);
+      return w;
+    };
+    const logger = createMemoryLogger();
+    const predictor = new FleetPredictor({
+      config: { bundledDir: BUNDLED, provider: 'cpu', persist: false, predictWorker: recording },
+      store,
+      events: new EventBus(),
+      logger,
+      clock: () => WALL.getTime(),
+    });
+    try {
+      await predictor.start();
+      predictor.request(WALL.getTime());
+      await predictor.idle();
+      expect(predictor.timings().windowReader).toBe('worker');
+      const before = predictor.current().servers;
+      expect(threads).toHaveLength(1);
+      await threads[0]!.terminate();
+      // A new sample makes the next window newer; the cycle finds the worker dead and runs here.
+      predictor.request(WALL.getTime() + 5 * 60_000);
+      await predictor.idle();
+      expect(predictor.timings().windowReader).toBe('main-fallback');
+      expect(predictor.status()).toMatchObject({ cycles: 2, failedCycles: 0, detail: null });
+      expect(predictor.current().servers.map((p) => p.server)).toEqual(before.map((p) => p.server));
+      expect(logger.records.filter((r) => r.message.includes('prediction worker failed'))).toHaveLength(1);
+    } finally {
+      await predictor.close();
+      store.close();
+    }
+  });
+
+  it('switches models on the prediction worker and keeps serving', async () => {
+    const store = fleetStore(3);
+    const copy = join(tempDir('tftmp-switch-'), 'copy');
+    cpSync(BUNDLED, copy, { recursive: true });
+    const predictor = new FleetPredictor({
+      config: { bundledDir: BUNDLED, provider: 'cpu', persist: false, predictWorker: factory },
+      store,
+      events: new EventBus(),
+      logger: createMemoryLogger(),
+      clock: () => WALL.getTime(),
+    });
+    try {
+      await predictor.start();
+      predictor.request(WALL.getTime());
+      await predictor.idle();
+      const first = predictor.current().servers.map((p) => p.risk);
+      await predictor.switchModel(copy);
+      await predictor.idle();
+      expect(predictor.modelInfo()?.source).toBe('preferred');
+      expect(predictor.timings().windowReader).toBe('worker');
+      expect(predictor.status()).toMatchObject({ cycles: 2, failedCycles: 0 });
+      // The same weights in another folder: the same risks.
+      predictor.current().servers.forEach((p, i) => expect(p.risk).toBeCloseTo(first[i]!, 6));
+    } finally {
+      await predictor.close();
       store.close();
     }
   });

@@ -9,13 +9,11 @@ import {
   type ModelInfo,
   type PredictionSkip,
   type PredictorStatus,
-  type SampleColumns,
   type ServerPrediction,
   type ServerPredictionResult,
 } from '@shared/domain';
-import { selectRows, viewColumns } from '../metrics/columns';
-import { hasExplanationOutputs, TFT_INPUT_FIELDS, tftFeeds } from '../model/export/feeds';
-import { buildInferenceBatch, contextSamples, inferenceTime, stepMs, type InferenceSkip } from '../model/features';
+import { hasExplanationOutputs, TFT_INPUT_FIELDS } from '../model/export/feeds';
+import { contextSamples, inferenceTime, stepMs, type InferenceSkip } from '../model/features';
 import {
   ModelFolderError,
   expectedTensors,
@@ -27,15 +25,17 @@ import {
 import {
   createInferenceSession,
   type InferenceSession,
-  type OutputTensor,
+  type ProviderReport,
   type ProviderSetting,
 } from '../model/infer';
-import { REPORTING_WINDOW_MS, StoreWorker, type MetricsStore, type StoreOptions, type StoreWorkerFactory } from '../store';
+import { REPORTING_WINDOW_MS, type MetricsStore, type StoreOptions } from '../store';
 import type { Logger } from '../util/logger';
 import { AlertBook, toAlert, type AlertChanges } from './alerts';
 import { AlertLog } from './alerts-store';
-import { bandIndices, decodePredictions } from './decode-predictions';
-import { decodeExplanations, type ServerExplanation } from './explain';
+import { bandIndices } from './decode-predictions';
+import type { ServerExplanation } from './explain';
+import { CHUNK_SERVERS, PREDICTION_OUTPUTS, predictChunks, type ChunkResult } from './predict-chunks';
+import { PredictWorker, type PredictWorkerFactory } from './predict-worker';
 import { PredictionLog } from './prediction-log';
 import { inShard, type Shard } from './shard';
 
@@ -56,12 +56,14 @@ export interface PredictorConfig {
   /** Keep each cycle's risk and failure mode in the store's predictions table, and alerts in its alerts table. Default true. */
   persist?: boolean;
   /**
-   * Read each cycle's window on a store worker thread (its own connection and window cache), so
-   * the main thread only receives the columns: the app passes `bundledStoreWorker`. Absent: the
-   * window is read on the caller's thread (tests, tools). A worker that fails to start or dies
-   * falls back to the caller's thread, logged once.
+   * Run the compute part of every cycle (window read, features, inference, decoding,
+   * explanations) on a prediction worker thread with its own store connection and inference
+   * session, so the main thread only receives each chunk's predictions: the app passes
+   * `bundledPredictWorker`. Absent: the cycle computes on the caller's thread in chunks, yielding
+   * between stages (tests, tools). A worker that fails to start or dies falls back to the
+   * caller's thread, logged once.
    */
-  storeWorker?: StoreWorkerFactory;
+  predictWorker?: PredictWorkerFactory;
   /** The main store's options, for the worker's connection (they must agree on the out-of-order window). */
   storeOptions?: StoreOptions;
   /** Servers per inference chunk (default CHUNK_SERVERS). */
@@ -82,12 +84,7 @@ export interface CycleStages {
 
 /** Cycle durations kept for the quantiles /metrics reports. */
 const DURATION_RING = 1024;
-/**
- * Servers per inference chunk. Each stage of a chunk (features, inference, decoding) holds the
- * thread about 0.1-0.15 ms per server on this 2-core machine: 128 keep each stall near 20 ms,
- * while a batch of 128 still amortises the session call (bench:cycle).
- */
-export const CHUNK_SERVERS = 128;
+export { CHUNK_SERVERS };
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -95,13 +92,14 @@ export const DEFAULT_MIN_COVERAGE = 0.5;
 /** Cycles per summary line in the log. */
 const LOG_EVERY = 60;
 
-const OUTPUTS = { quantiles: 'quantiles', risk: 'risk', failureMode: 'failure_mode' } as const;
-
 interface Loaded {
   /** Where the model came from (the ONNX bytes are not kept: the session holds its own copy). */
   active: Pick<ActiveModel, 'source' | 'fallbackReason'> & { dir: string };
   manifest: ModelManifest;
-  session: InferenceSession;
+  /** Where the model runs: a session on this thread, or a model loaded on the prediction worker. */
+  runner: { session: InferenceSession } | { workerModelId: number };
+  /** Which execution provider runs it, and why (/health). */
+  report: ProviderReport;
   knownServers: ReadonlySet<string>;
   /** "name@version": the predictions table's model column. */
   ref: string;
@@ -145,7 +143,7 @@ export class FleetPredictor {
   /** The last DURATION_RING cycle durations (ring), their running sum and count (Prometheus summary). */
   private readonly durations = new Float64Array(DURATION_RING);
   private durationSumMs = 0;
-  private worker: StoreWorker | null = null;
+  private worker: PredictWorker | null = null;
   private workerFailed = false;
   private lastCycleError: string | null = null;
   /** Durations of the cycles since the last summary line. */
@@ -238,27 +236,21 @@ export class FleetPredictor {
       const active = await resolveActiveModel(config.preferredDir, config.bundledDir);
       const manifest = active.model.manifest;
       checkServable(manifest);
-      const session = await createInferenceSession({
-        modelBytes: active.model.onnxBytes,
-        ...expectedTensors(manifest),
-        provider: config.provider ?? 'auto',
-        ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
-        logger,
-      });
+      if (config.predictWorker) await this.startWorker(config.predictWorker, config.storeOptions ?? {});
       if (this.closed) {
-        await session.close();
+        await this.worker?.close();
         return;
       }
-      if (config.storeWorker) await this.startWorker(config.storeWorker, config.storeOptions ?? {});
+      const opened = await this.openRunner(active.model.onnxBytes, manifest);
       if (this.closed) {
-        await session.close();
+        await this.closeRunner(opened.runner);
         await this.worker?.close();
         return;
       }
       this.loaded = loadedModel(
         { source: active.source, fallbackReason: active.fallbackReason, dir: active.model.dir },
         manifest,
-        session,
+        opened,
       );
       this.state = 'ready';
       if (active.fallbackReason) logger.warn('model: using the bundled model', { reason: active.fallbackReason });
@@ -267,14 +259,45 @@ export class FleetPredictor {
         version: manifest.version,
         source: active.source,
         dir: active.model.dir,
-        provider: session.report.provider,
-        reason: session.report.reason,
+        provider: opened.report.provider,
+        reason: opened.report.reason,
+        thread: 'workerModelId' in opened.runner ? 'prediction worker' : 'main',
       });
     } catch (error) {
       this.state = 'failed';
       this.detail = describeLoadError(error);
       logger.error('model: none could be loaded; running without predictions', { error });
     }
+  }
+
+  /**
+   * Opens the model where cycles will run it: on the prediction worker when there is one, else
+   * a session on this thread. The worker gets a copy of the bytes (the caller may keep them).
+   */
+  private async openRunner(onnxBytes: Uint8Array, manifest: ModelManifest): Promise<Pick<Loaded, 'runner' | 'report'>> {
+    const { config, logger } = this.options;
+    const tensors = expectedTensors(manifest);
+    const provider = config?.provider ?? 'auto';
+    const threads = config?.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads };
+    if (this.worker) {
+      const { modelId, report } = await this.worker.load({
+        modelBytes: onnxBytes.slice(),
+        ...tensors,
+        provider,
+        ...threads,
+        spec: manifest.featureSpec,
+        knownServers: manifest.training.dataset.trainingServers,
+        explains: hasExplanationOutputs(manifest.onnx.outputs),
+      });
+      return { runner: { workerModelId: modelId }, report };
+    }
+    const session = await createInferenceSession({ modelBytes: onnxBytes, ...tensors, provider, ...threads, logger });
+    return { runner: { session }, report: session.report };
+  }
+
+  private async closeRunner(runner: Loaded['runner']): Promise<void> {
+    if ('session' in runner) await runner.session.close();
+    else await this.worker?.unload(runner.workerModelId).catch(() => undefined);
   }
 
   /**
@@ -335,15 +358,15 @@ export class FleetPredictor {
 
   modelInfo(): ModelInfo | null {
     if (!this.loaded) return null;
-    const { manifest, active, session } = this.loaded;
+    const { manifest, active, report } = this.loaded;
     return {
       name: manifest.name,
       version: manifest.version,
       contractVersion: manifest.contractVersion,
       source: active.source,
       fallbackReason: active.fallbackReason,
-      executionProvider: session.report.provider,
-      executionProviderReason: session.report.reason,
+      executionProvider: report.provider,
+      executionProviderReason: report.reason,
     };
   }
 
@@ -433,31 +456,29 @@ export class FleetPredictor {
     const model = await loadModelFolder(dir);
     const manifest = model.manifest;
     checkServable(manifest);
-    const session = await createInferenceSession({
-      modelBytes: model.onnxBytes,
-      ...expectedTensors(manifest),
-      provider: config.provider ?? 'auto',
-      ...(config.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads }),
-      logger,
-    });
+    const opened = await this.openRunner(model.onnxBytes, manifest);
     // Between cycles: a cycle holds the `loaded` it started with, so the old session stays
     // open until the running one is done; the swap itself is synchronous.
     await this.idle();
     if (this.closed) {
-      await session.close();
+      await this.closeRunner(opened.runner);
       throw new Error('the predictor is closed');
     }
     const old = this.loaded;
     this.loaded = loadedModel(
       { source: model.dir === resolvePath(config.bundledDir) ? 'bundled' : 'preferred', fallbackReason: null, dir: model.dir },
       manifest,
-      session,
+      opened,
     );
     this.state = 'ready';
     this.detail = null;
     this.lastCycleError = null;
-    await old?.session.close().catch((error: unknown) => logger.warn('model: closing the previous session failed', { error }));
-    logger.info('model: switched', { name: manifest.name, version: manifest.version, dir: model.dir, provider: session.report.provider });
+    if (old) {
+      await this.closeRunner(old.runner).catch((error: unknown) =>
+        logger.warn('model: closing the previous session failed', { error }),
+      );
+    }
+    logger.info('model: switched', { name: manifest.name, version: manifest.version, dir: model.dir, provider: opened.report.provider });
     this.request(this.options.clock());
   }
 
@@ -466,7 +487,8 @@ export class FleetPredictor {
     this.closed = true;
     this.pendingAt = null;
     await this.idle();
-    await this.loaded?.session.close();
+    const runner = this.loaded?.runner;
+    if (runner && 'session' in runner) await runner.session.close();
     await this.worker?.close().catch(() => undefined);
   }
 
@@ -476,7 +498,10 @@ export class FleetPredictor {
     quantiles: { q: number; ms: number }[];
     sumMs: number;
     count: number;
-    /** Where windows are read: the store worker, the main thread (none configured), or the main thread after the worker failed. */
+    /**
+     * Where cycles compute (window read, features, inference, decoding): the prediction worker,
+     * the main thread (none configured), or the main thread after the worker failed.
+     */
     windowReader: 'worker' | 'main' | 'main-fallback';
   } {
     const n = Math.min(this.stats.cycles, DURATION_RING);
@@ -492,35 +517,34 @@ export class FleetPredictor {
     };
   }
 
-  private async startWorker(factory: StoreWorkerFactory, options: StoreOptions): Promise<void> {
+  private async startWorker(factory: PredictWorkerFactory, options: StoreOptions): Promise<void> {
     try {
-      // Reads only; it still opens read-write so that it can fold the WAL back in when asked.
-      this.worker = await StoreWorker.start(factory, this.options.store.file, options);
+      this.worker = await PredictWorker.start(factory, this.options.store.file, options, this.options.logger);
     } catch (error) {
       this.workerFailed = true;
-      this.options.logger.warn('predictions: the store worker did not start; windows are read on the main thread', {
+      this.options.logger.warn('predictions: the prediction worker did not start; cycles run on the main thread', {
         error,
       });
     }
   }
 
-  /** The cycle's window: on the store worker when there is one, else here. */
-  private async readWindow(steps: number, endMs: number): Promise<SampleColumns> {
+  /**
+   * The prediction worker died: from now on cycles run here. The model folder is read again (the
+   * main thread does not keep the ONNX bytes) and a session opened on this thread.
+   */
+  private async fallBackToMain(loaded: Loaded, error: unknown): Promise<Loaded> {
     const worker = this.worker;
-    if (worker) {
-      try {
-        return await worker.latestWindow(steps, endMs);
-      } catch (error) {
-        if (this.closed) throw error;
-        this.worker = null;
-        this.workerFailed = true;
-        this.options.logger.warn('predictions: the store worker failed; windows are read on the main thread from now on', {
-          error,
-        });
-        void worker.close().catch(() => undefined);
-      }
-    }
-    return this.options.store.latestWindow(steps, endMs);
+    this.worker = null;
+    this.workerFailed = true;
+    this.options.logger.warn('predictions: the prediction worker failed; cycles run on the main thread from now on', {
+      error,
+    });
+    void worker?.close().catch(() => undefined);
+    const model = await loadModelFolder(loaded.active.dir);
+    const opened = await this.openRunner(model.onnxBytes, model.manifest);
+    const next = { ...loaded, ...opened };
+    if (this.loaded === loaded) this.loaded = next;
+    return next;
   }
 
   /** The first cycle, then one summary line per LOG_EVERY cycles: at 300x a line per cycle would flood the log. */
@@ -564,7 +588,7 @@ export class FleetPredictor {
   }
 
   private async cycle(at: number): Promise<void> {
-    const loaded = this.loaded;
+    let loaded = this.loaded;
     if (!loaded || this.closed) return;
     const { store, logger, events } = this.options;
     const spec = loaded.manifest.featureSpec;
@@ -589,66 +613,96 @@ export class FleetPredictor {
       const staleBefore = t - REPORTING_WINDOW_MS;
       const stale = stored.filter((s) => s.lastSeen < staleBefore && s.lastSeen >= t - contextMs(spec));
       const staleNames = new Set(stale.map((s) => s.name));
-      const columns = await this.readWindow(contextSamples(spec), t);
-      if (this.closed) return;
-      const read = lap();
-      // The fleet in chunks, yielding to the event loop between stages: onnxruntime-node's run
-      // holds the thread it is called on, and features and decoding are plain JS, so one
-      // 1,000-server batch would stall every request for the whole cycle.
-      const rows = rowRanges(columns);
       const eligible = stored.filter((s) => !staleNames.has(s.name)).map((s) => s.name);
+      const chunkServers = this.options.config?.chunkServers ?? CHUNK_SERVERS;
       const servers: ServerPrediction[] = [];
       const builtSkipped: InferenceSkip[] = [];
-      let features = 0;
-      let infer = 0;
-      let decode = 0;
       const explanations = loaded.explains ? new Map<string, ServerExplanation>() : undefined;
-      const chunkServers = this.options.config?.chunkServers ?? CHUNK_SERVERS;
-      for (let from = 0; from < eligible.length; from += chunkServers) {
-        const chunk = eligible.slice(from, from + chunkServers);
-        const chunkColumns = chunkOf(columns, rows, chunk);
-        const built = buildInferenceBatch(chunkColumns, spec, at, {
+      const compute = { read: 0, features: 0, infer: 0, decode: 0, store: 0 };
+      const serverIds = new Map(stored.map((s) => [s.name, s.id]));
+      const ref = loaded.ref;
+      let storeError: unknown = null;
+      const take = (chunk: ChunkResult): void => {
+        for (const p of chunk.servers) servers.push(p);
+        // Each chunk's predictions go to the store as they arrive, one short transaction each,
+        // rather than the whole fleet in one that would hold this thread for tens of ms.
+        if (this.log && chunk.servers.length > 0 && storeError === null) {
+          const s0 = performance.now();
+          try {
+            this.log.write(t, ref, chunk.servers, serverIds, { stepMinutes: spec.stepMinutes });
+          } catch (error) {
+            storeError = error;
+          }
+          compute.store += performance.now() - s0;
+        }
+        for (const s of chunk.skipped) builtSkipped.push(s);
+        if (explanations) for (const [server, e] of chunk.explanations) explanations.set(server, e);
+        compute.features += chunk.ms.features;
+        compute.infer += chunk.ms.infer;
+        compute.decode += chunk.ms.decode;
+      };
+      let done = false;
+      if ('workerModelId' in loaded.runner) {
+        // The whole compute part on the prediction worker: this thread only takes in each
+        // chunk's predictions, one message per chunk.
+        const worker = this.worker;
+        try {
+          if (!worker) throw new Error('the prediction worker is gone');
+          const { readMs } = await worker.cycle(
+            {
+              modelId: loaded.runner.workerModelId,
+              steps: contextSamples(spec),
+              endMs: t,
+              at,
+              eligible: eligible.map((name) => [name, profileOf(name)]),
+              minCoverage,
+              chunkServers,
+            },
+            take,
+          );
+          compute.read = readMs;
+          done = true;
+        } catch (error) {
+          if (this.closed) return;
+          // A cycle the worker refused (bad input, an inference error) fails like one here would;
+          // a worker that died hands the cycles to this thread.
+          if (worker && !worker.failed) throw error;
+          loaded = await this.fallBackToMain(loaded, error);
+          servers.length = 0;
+          builtSkipped.length = 0;
+          explanations?.clear();
+          Object.assign(compute, { read: 0, features: 0, infer: 0, decode: 0, store: 0 });
+          storeError = null;
+        }
+      }
+      if (!done) {
+        if (!('session' in loaded.runner)) throw new Error('no inference session on the main thread');
+        const r0 = performance.now();
+        const columns = store.latestWindow(contextSamples(spec), t);
+        compute.read = performance.now() - r0;
+        // The fleet in chunks, yielding to the event loop between stages: onnxruntime-node's run
+        // holds the thread it is called on, and features and decoding are plain JS, so one
+        // 1,000-server batch would stall every request for the whole cycle.
+        for await (const chunk of predictChunks({
+          columns,
+          eligible,
+          spec,
+          at,
           knownServers: loaded.knownServers,
-          servers: chunk,
           profileOf,
           minCoverage,
-        });
-        builtSkipped.push(...built.skipped);
-        const { batch } = built;
-        features += lap();
-        if (batch.size === 0) continue;
-        await yieldToLoop();
-        if (this.closed) return;
-        lap();
-        const outputs = await loaded.session.run(tftFeeds(batch), batch.size);
-        if (this.closed) return;
-        infer += lap();
-        await yieldToLoop();
-        lap();
-        servers.push(
-          ...decodePredictions(
-            {
-              spec,
-              servers: batch.server,
-              profiles: batch.server.map(profileOf),
-              coverage: built.coverage,
-              knownServers: loaded.knownServers,
-            },
-            {
-              quantiles: floats(outputs, OUTPUTS.quantiles),
-              risk: floats(outputs, OUTPUTS.risk),
-              failureMode: floats(outputs, OUTPUTS.failureMode),
-            },
-          ),
-        );
-        if (explanations) {
-          const found = decodeExplanations({ spec, servers: batch.server, time: built.time, columns: chunkColumns }, outputs);
-          for (const [server, e] of found ?? []) explanations.set(server, e);
+          chunkServers,
+          session: loaded.runner.session,
+          explains: loaded.explains,
+          between: async () => {
+            await yieldToLoop();
+            return !this.closed;
+          },
+        })) {
+          take(chunk);
         }
-        decode += lap();
-        await yieldToLoop();
-        lap();
       }
+      lap();
       if (this.closed) return;
       const built = { time: t, skipped: builtSkipped };
       const skipped = new Map<string, PredictionSkip>(
@@ -670,16 +724,9 @@ export class FleetPredictor {
         });
       }
       const predictedAt = this.options.clock();
-      const serverIds = new Map(stored.map((s) => [s.name, s.id]));
-      if (this.log && servers.length > 0) {
-        try {
-          this.log.write(built.time, loaded.ref, servers, serverIds, { stepMinutes: spec.stepMinutes });
-        } catch (error) {
-          // The predictions stand without their history: report, do not fail the cycle.
-          logger.warn('predictions: could not be stored', { error });
-        }
-      }
-      const storeMs = lap();
+      // The predictions stand without their history: report, do not fail the cycle.
+      if (storeError !== null) logger.warn('predictions: could not be stored', { error: storeError });
+      lap();
       const model = { name: loaded.manifest.name, version: loaded.manifest.version };
       this.latest = {
         model,
@@ -695,7 +742,14 @@ export class FleetPredictor {
       const alertsMs = lap();
       const durationMs = Math.round((performance.now() - t0) * 100) / 100;
       const r2 = (x: number): number => Math.round(x * 100) / 100;
-      this.lastStages = { read, features: r2(features), infer: r2(infer), decode: r2(decode), store: storeMs, alerts: alertsMs };
+      this.lastStages = {
+        read: r2(compute.read),
+        features: r2(compute.features),
+        infer: r2(compute.infer),
+        decode: r2(compute.decode),
+        store: r2(compute.store),
+        alerts: alertsMs,
+      };
       this.durations[this.stats.cycles % DURATION_RING] = durationMs;
       this.durationSumMs += durationMs;
       this.stats.cycles++;
@@ -721,12 +775,12 @@ export class FleetPredictor {
   }
 }
 
-/** What the loop keeps of a loaded model: where it came from, its manifest, its session, and what follows from them. */
-function loadedModel(active: Loaded['active'], manifest: ModelManifest, session: InferenceSession): Loaded {
+/** What the loop keeps of a loaded model: where it came from, its manifest, where it runs, and what follows from them. */
+function loadedModel(active: Loaded['active'], manifest: ModelManifest, opened: Pick<Loaded, 'runner' | 'report'>): Loaded {
   return {
     active,
     manifest,
-    session,
+    ...opened,
     knownServers: new Set(manifest.training.dataset.trainingServers),
     ref: `${manifest.name}@${manifest.version}`,
     explains: hasExplanationOutputs(manifest.onnx.outputs),
@@ -744,7 +798,7 @@ function checkServable(manifest: ModelManifest): void {
   const missing = Object.keys(TFT_INPUT_FIELDS).filter((n) => !inputs.includes(n));
   if (missing.length > 0)
     throw new Error(`model ${manifest.name} ${manifest.version}: inputs ${missing.join(', ')} are missing`);
-  for (const name of Object.values(OUTPUTS)) {
+  for (const name of Object.values(PREDICTION_OUTPUTS)) {
     const out = manifest.onnx.outputs.find((t) => t.name === name);
     if (!out || out.dtype !== 'float32')
       throw new Error(`model ${manifest.name} ${manifest.version}: no float32 output "${name}"`);
@@ -756,54 +810,12 @@ function checkServable(manifest: ModelManifest): void {
   }
 }
 
-function floats(outputs: Record<string, OutputTensor>, name: string): Float32Array {
-  const data = outputs[name]?.data;
-  if (!(data instanceof Float32Array)) throw new Error(`output "${name}" is not float32`);
-  return data;
-}
-
 function contextHours(spec: { contextSteps: number; stepMinutes: number }): number {
   return (spec.contextSteps * spec.stepMinutes) / 60;
 }
 
 function contextMs(spec: { contextSteps: number; stepMinutes: number }): number {
   return spec.contextSteps * spec.stepMinutes * 60_000;
-}
-
-/** A server's rows in a window read: one run [start, end) (the store's order), or their indices when split. */
-type ServerRows = { start: number; end: number } | { indices: number[] };
-
-function rowRanges(columns: SampleColumns): Map<string, ServerRows> {
-  const out = new Map<string, ServerRows>();
-  let i = 0;
-  while (i < columns.length) {
-    const name = columns.server[i]!;
-    let j = i + 1;
-    while (j < columns.length && columns.server[j] === name) j++;
-    const seen = out.get(name);
-    if (seen === undefined) out.set(name, { start: i, end: j });
-    else out.set(name, { indices: [...indicesOf(seen), ...indicesOf({ start: i, end: j })] });
-    i = j;
-  }
-  return out;
-}
-
-function indicesOf(rows: ServerRows): number[] {
-  return 'indices' in rows ? rows.indices : Array.from({ length: rows.end - rows.start }, (_, k) => rows.start + k);
-}
-
-/**
- * The chunk's rows. When they are one contiguous run of the window (the usual case: servers in
- * name order, none left out in between), a view that shares the window's typed arrays: copying
- * the metric columns of every chunk allocated ~30 MB of buffers per 1,000-server cycle, and the
- * collections that followed stalled the event loop. Otherwise a copy of the rows.
- */
-function chunkOf(columns: SampleColumns, rows: ReadonlyMap<string, ServerRows>, chunk: readonly string[]): SampleColumns {
-  const runs = chunk.map((name) => rows.get(name)).filter((r): r is ServerRows => r !== undefined);
-  if (runs.length === 0) return viewColumns(columns, 0, 0);
-  const contiguous = runs.every((r, k) => 'start' in r && (k === 0 || r.start === (runs[k - 1] as { end: number }).end));
-  if (contiguous) return viewColumns(columns, (runs[0] as { start: number }).start, (runs.at(-1) as { end: number }).end);
-  return selectRows(columns, runs.flatMap(indicesOf));
 }
 
 /**

@@ -1,0 +1,186 @@
+import type { Worker } from 'node:worker_threads';
+import type { ProviderReport } from '../model/infer';
+import type { StoreOptions } from '../store';
+import type { Logger } from '../util/logger';
+import type { ChunkResult } from './predict-chunks';
+import type {
+  CycleRequest,
+  PredictWireError,
+  PredictWorkerInit,
+  PredictWorkerRequest,
+  PredictWorkerResponse,
+  WorkerModelSpec,
+} from './predict-worker-protocol';
+
+/**
+ * Starts the thread running `predict-worker-entry`. The app passes electron-vite's `?nodeWorker`
+ * import (predict-worker-bundled.ts); tests pass `new Worker(bundledFile, { workerData })`. The
+ * init object must become the worker's `workerData`.
+ */
+export type PredictWorkerFactory = (init: PredictWorkerInit) => Worker;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onChunk?: (chunk: ChunkResult) => void;
+}
+
+/**
+ * The main thread's side of the prediction worker: one call per request, answered in order.
+ * Every promise settles: if the thread dies, pending calls reject with the reason, and so does
+ * every later call.
+ */
+export class PredictWorker {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: Error | null = null;
+  readonly exited: Promise<number>;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly logger: Logger,
+  ) {
+    this.exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.on('message', (message: PredictWorkerResponse) => this.onMessage(message));
+    worker.on('error', (error) => this.fail(new Error(`prediction worker crashed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => this.fail(new Error(`prediction worker exited (code ${code})`)));
+  }
+
+  /** True once the thread has died or been closed: every call rejects from then on. */
+  get failed(): boolean {
+    return this.dead !== null;
+  }
+
+  /** Resolves once the worker has opened its store connection; rejects with the reason it could not. */
+  static start(factory: PredictWorkerFactory, storePath: string, storeOptions: StoreOptions, logger: Logger): Promise<PredictWorker> {
+    const worker = factory({ storePath, storeOptions });
+    return new Promise((resolve, reject) => {
+      const onEarlyExit = (code: number): void => reject(new Error(`prediction worker exited (code ${code}) before it was ready`));
+      const onEarlyError = (error: Error): void =>
+        reject(new Error(`prediction worker failed to start: ${error.message}`, { cause: error }));
+      worker.once('exit', onEarlyExit);
+      worker.once('error', onEarlyError);
+      worker.once('message', (message: PredictWorkerResponse) => {
+        worker.off('exit', onEarlyExit);
+        worker.off('error', onEarlyError);
+        if (message.type === 'ready') {
+          resolve(new PredictWorker(worker, logger));
+        } else {
+          reject(
+            message.type === 'failed'
+              ? fromWireError(message.error)
+              : new Error(`prediction worker sent ${message.type} before ready`),
+          );
+          void worker.terminate();
+        }
+      });
+    });
+  }
+
+  /** Opens a session for the model on the worker; resolves with its id (for `cycle`) and the provider report. */
+  async load(model: WorkerModelSpec): Promise<{ modelId: number; report: ProviderReport }> {
+    // Transferred when the bytes own their buffer (the caller does not keep them), else copied.
+    const bytes = model.modelBytes;
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const id = this.nextId;
+    const report = await this.call<ProviderReport>({ id: 0, type: 'load', model }, whole ? [bytes.buffer] : []);
+    return { modelId: id, report };
+  }
+
+  unload(modelId: number): Promise<void> {
+    return this.call<void>({ id: 0, type: 'unload', modelId });
+  }
+
+  /**
+   * Runs the compute part of a cycle on the worker: `onChunk` gets each chunk's predictions as it
+   * arrives (one message each, so the main thread never deserialises a whole fleet at once); the
+   * promise resolves with the window read's duration once every chunk has arrived.
+   */
+  cycle(request: CycleRequest, onChunk: (chunk: ChunkResult) => void): Promise<{ readMs: number }> {
+    return this.call<{ readMs: number }>({ id: 0, type: 'cycle', ...request }, [], onChunk);
+  }
+
+  /** Closes the sessions and the store connection and waits for the thread to end (terminates it after `timeoutMs`). */
+  async close(timeoutMs = 10_000): Promise<void> {
+    if (this.dead) {
+      await this.exited;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const closed = this.call<void>({ id: 0, type: 'close' }).then(() => this.exited);
+      if ((await Promise.race([closed, timeout])) === 'timeout') await this.worker.terminate();
+    } finally {
+      clearTimeout(timer);
+    }
+    await this.exited;
+  }
+
+  /** Stops the thread now (tests: a worker that dies mid-cycle); pending calls reject. */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+    await this.exited;
+  }
+
+  private call<T>(request: PredictWorkerRequest, transferList: ArrayBuffer[] = [], onChunk?: (chunk: ChunkResult) => void): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, ...(onChunk ? { onChunk } : {}) });
+      this.worker.postMessage({ ...request, id }, transferList);
+    });
+  }
+
+  private onMessage(message: PredictWorkerResponse): void {
+    if (message.type === 'log') {
+      this.logger[message.level](message.message, message.fields);
+      return;
+    }
+    if (!('id' in message)) return;
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    switch (message.type) {
+      case 'chunk':
+        try {
+          pending.onChunk?.(message.chunk);
+        } catch (error) {
+          // The cycle's own bookkeeping failed: end the call with it (later chunks are dropped).
+          this.pending.delete(message.id);
+          pending.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+        return;
+      case 'loaded':
+        this.pending.delete(message.id);
+        pending.resolve(message.report);
+        return;
+      case 'done':
+        this.pending.delete(message.id);
+        pending.resolve({ readMs: message.readMs });
+        return;
+      case 'result':
+        this.pending.delete(message.id);
+        pending.resolve(undefined);
+        return;
+      case 'error':
+        this.pending.delete(message.id);
+        pending.reject(fromWireError(message.error));
+        return;
+    }
+  }
+
+  private fail(error: Error): void {
+    this.dead ??= error;
+    for (const pending of this.pending.values()) pending.reject(this.dead);
+    this.pending.clear();
+  }
+}
+
+function fromWireError(wire: PredictWireError): Error {
+  const error = new Error(wire.message);
+  error.name = wire.name;
+  if (wire.code !== undefined) (error as Error & { code?: string }).code = wire.code;
+  return error;
+}
