@@ -6,7 +6,7 @@
 //     `npm run serve` and the tests); the Electron build goes to
 //     node_modules/.cache/electron-abi/better_sqlite3.node, which the desktop app loads in
 //     development (src/main/desktop/start-desktop.ts, devSqliteBinding). Packaged apps get theirs
-//     from electron-builder's rebuild.
+//     from `npm run dist` (scripts/packaging/dist.mjs, @electron/rebuild).
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
