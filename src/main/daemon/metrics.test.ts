@@ -86,4 +86,39 @@ describe('renderMetrics', () => {
     ]);
     expect(samples(text, 'tftmp_prediction_cycle_stage_seconds')).toEqual([]);
   });
+
+  it('renders the event-loop delay as a summary plus max and window gauges, and leaves them out without a monitor', () => {
+    expect(renderMetrics({ health, predictions, alerts })).not.toContain('tftmp_event_loop');
+    const text = renderMetrics({
+      health,
+      predictions,
+      alerts,
+      eventLoop: {
+        quantiles: [
+          { q: 0.5, seconds: 0.0001 },
+          { q: 0.9, seconds: 0.0012 },
+          { q: 0.99, seconds: 0.02 },
+        ],
+        maxSeconds: 0.2,
+        windowSeconds: 42.5,
+        count: 1234,
+        sumSeconds: 0.35,
+      },
+    });
+    const lines = text.split('\n');
+    const type = lines.indexOf('# TYPE tftmp_event_loop_delay_seconds summary');
+    expect(type).toBeGreaterThan(0);
+    expect(samples(text, 'tftmp_event_loop_delay_seconds')).toEqual([
+      ['tftmp_event_loop_delay_seconds{quantile="0.5"}', 0.0001],
+      ['tftmp_event_loop_delay_seconds{quantile="0.9"}', 0.0012],
+      ['tftmp_event_loop_delay_seconds{quantile="0.99"}', 0.02],
+      ['tftmp_event_loop_delay_seconds_sum', 0.35],
+      ['tftmp_event_loop_delay_seconds_count', 1234],
+    ]);
+    expect(samples(text, 'tftmp_event_loop_delay_max_seconds')).toEqual([['tftmp_event_loop_delay_max_seconds', 0.2]]);
+    expect(samples(text, 'tftmp_event_loop_delay_window_seconds')).toEqual([
+      ['tftmp_event_loop_delay_window_seconds', 42.5],
+    ]);
+    expect(lines).toContain('# TYPE tftmp_event_loop_delay_max_seconds gauge');
+  });
 });

@@ -1,4 +1,5 @@
 import type { ActiveAlerts, CurrentPredictions, Health } from '@shared/domain';
+import type { EventLoopDelaySnapshot } from './event-loop';
 
 /** The content type of the Prometheus text exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -57,8 +58,10 @@ export function renderMetrics(input: {
   health: Health;
   predictions: CurrentPredictions;
   alerts: ActiveAlerts;
+  /** The daemon process's event-loop delay (absent: the families are left out). */
+  eventLoop?: EventLoopDelaySnapshot;
 }): string {
-  const { health, predictions, alerts } = input;
+  const { health, predictions, alerts, eventLoop } = input;
   const out = new Exposition();
 
   out.family(
@@ -125,5 +128,29 @@ export function renderMetrics(input: {
   out.sample('tftmp_prediction_cycles_total', { outcome: 'ok' }, p.cycles);
   out.sample('tftmp_prediction_cycles_total', { outcome: 'skipped' }, p.skippedCycles);
   out.sample('tftmp_prediction_cycles_total', { outcome: 'failed' }, p.failedCycles);
+
+  if (eventLoop) {
+    out.family(
+      'tftmp_event_loop_delay_seconds',
+      'summary',
+      'Event-loop delay of the process (monitorEventLoopDelay, 10 ms resolution, the resolution subtracted); quantiles over a sliding window of the last 30 to 60 s, _sum and _count since start.',
+    );
+    for (const { q, seconds: s } of eventLoop.quantiles)
+      out.sample('tftmp_event_loop_delay_seconds', { quantile: String(q) }, s);
+    out.sample('tftmp_event_loop_delay_seconds_sum', {}, eventLoop.sumSeconds);
+    out.sample('tftmp_event_loop_delay_seconds_count', {}, eventLoop.count);
+    out.family(
+      'tftmp_event_loop_delay_max_seconds',
+      'gauge',
+      'Longest event-loop delay over the same sliding window as tftmp_event_loop_delay_seconds.',
+    );
+    if (eventLoop.maxSeconds !== null) out.sample('tftmp_event_loop_delay_max_seconds', {}, eventLoop.maxSeconds);
+    out.family(
+      'tftmp_event_loop_delay_window_seconds',
+      'gauge',
+      'How long the window behind the event-loop delay quantiles and max has run (30 to 60 s once started).',
+    );
+    out.sample('tftmp_event_loop_delay_window_seconds', {}, eventLoop.windowSeconds);
+  }
   return out.text();
 }

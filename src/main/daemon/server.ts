@@ -8,6 +8,7 @@ import { api, ApiError, dispatch, isMethod, METHODS, type CoreApi, type EventMes
 import { CONTENT_SECURITY_POLICY } from '@shared/contract/csp';
 import type { ActiveAlerts, CurrentPredictions, Health } from '@shared/domain';
 import type { Logger } from '../core/util/logger';
+import { EventLoopDelayMonitor } from './event-loop';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics';
 import { ResponseCache } from './response-cache';
 import { registerUploadRoute, uploaderOf } from './uploads';
@@ -176,6 +177,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       health: health as Health,
       predictions: predictions as CurrentPredictions,
       alerts: alerts as ActiveAlerts,
+      eventLoop: eventLoop.snapshot(),
     });
     return reply.header('cache-control', 'no-store').type(PROMETHEUS_CONTENT_TYPE).send(text);
   });
@@ -243,7 +245,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     );
   }
 
-  await app.listen({ host, port });
+  // Measured from the moment the daemon listens until close(); a failed listen leaves nothing running.
+  const eventLoop = new EventLoopDelayMonitor();
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    eventLoop.stop();
+    throw error;
+  }
   const address = app.server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -256,6 +265,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     routes,
     app,
     close: async () => {
+      eventLoop.stop();
       for (const client of app.websocketServer.clients) client.terminate();
       await app.close();
       cache.close();

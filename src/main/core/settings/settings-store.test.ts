@@ -22,6 +22,16 @@ describe('SettingsStore', () => {
     expect(logger.records).toEqual([]);
   });
 
+  it('reads a field present but undefined as not given (IPC and in-process calls can carry one)', () => {
+    const store = new SettingsStore(dir, createMemoryLogger());
+    store.update({ theme: 'light' });
+    expect(store.update({ theme: undefined, riskPalette: 'colorblind' })).toEqual({
+      ...DEFAULT_SETTINGS,
+      theme: 'light',
+      riskPalette: 'colorblind',
+    });
+  });
+
   it('leaves no temp file behind', () => {
     const store = new SettingsStore(dir, createMemoryLogger());
     store.update({ riskPalette: 'colorblind' });

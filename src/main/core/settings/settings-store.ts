@@ -25,7 +25,10 @@ export class SettingsStore {
   }
 
   update(patch: SettingsPatch): Settings {
-    const next = SettingsSchema.parse({ ...this.current, ...patch });
+    // A field present but undefined (IPC's structured clone and the in-process client carry
+    // them; JSON cannot) means "not given", as it would over HTTP: it must not erase the value.
+    const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    const next = SettingsSchema.parse({ ...this.current, ...given });
     writeFileAtomic(this.path, `${JSON.stringify(next, null, 2)}\n`);
     this.current = next;
     return this.get();
