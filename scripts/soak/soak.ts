@@ -9,13 +9,16 @@ import { parseArgs } from 'node:util';
  * (default 200 servers at 300x: ingest and a prediction cycle about every second) plus an API
  * load loop (concurrent GETs of /predictions/current, /status, /alerts/active), sampled every
  * minute (every 10 s when N < 10): daemon RSS and open fds (/proc), the store's WAL size,
- * /health latency (the daemon exposes no event-loop lag: /health's latency is the proxy),
- * prediction cycles by outcome (/metrics). Ends with one verdict line, PASS or FAIL, and exits
- * non-zero on FAIL.
+ * /health latency, the event loop's delay (p99 and max over the daemon's last 30-60 s, from
+ * tftmp_event_loop_delay_seconds on /metrics) and prediction cycles by outcome (/metrics). Ends
+ * with one verdict line, PASS or FAIL, and exits non-zero on FAIL.
  *
- * Rules: RSS growth over the second half below --max-rss-growth % (default 10); open fds flat
+ * Rules: RSS growth over the second half below --max-rss-growth % (default 10), comparing the
+ * median of its first third of samples with the median of its last third (one sample is noisy:
+ * RSS moves by tens of MiB with each GC of the main and prediction worker heaps); open fds flat
  * (last <= first of the second half + 5); WAL bounded (never above --max-wal-mb, default 64);
- * no failed prediction cycle; no non-2xx answer and no request error.
+ * no failed prediction cycle; no non-2xx answer and no request error. The event-loop delay is
+ * reported, not judged: on a loaded 2-core machine it measures the machine as much as the daemon.
  */
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -43,6 +46,9 @@ interface Sample {
   fds: number;
   walMiB: number;
   healthMs: number;
+  /** The daemon's event-loop delay over its last 30-60 s (ms): p99 and max. */
+  lagP99Ms: number;
+  lagMaxMs: number;
   cyclesOk: number;
   cyclesSkipped: number;
   cyclesFailed: number;
@@ -56,7 +62,7 @@ function procStatusKiB(pid: number, field: string): number {
 }
 
 function metricValue(text: string, name: string, labels: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}}` : `${name} `));
   return line ? Number(line.split(' ').at(-1)) : Number.NaN;
 }
 
@@ -152,6 +158,8 @@ async function main(): Promise<void> {
       fds: readdirSync(`/proc/${pid}/fd`).length,
       walMiB: existsSync(wal) ? Math.round(statSync(wal).size / 104857.6) / 10 : 0,
       healthMs: Math.round(healthMs * 10) / 10,
+      lagP99Ms: Math.round(metricValue(metrics, 'tftmp_event_loop_delay_seconds', 'quantile="0.99"') * 10_000) / 10,
+      lagMaxMs: Math.round(metricValue(metrics, 'tftmp_event_loop_delay_max_seconds', '') * 10_000) / 10,
       cyclesOk: metricValue(metrics, 'tftmp_prediction_cycles_total', 'outcome="ok"'),
       cyclesSkipped: metricValue(metrics, 'tftmp_prediction_cycles_total', 'outcome="skipped"'),
       cyclesFailed: metricValue(metrics, 'tftmp_prediction_cycles_total', 'outcome="failed"'),
@@ -188,8 +196,12 @@ async function main(): Promise<void> {
   const first = half[0];
   const last = samples.at(-1);
   let rssGrowth = Number.NaN;
+  const third = Math.max(1, Math.floor(half.length / 3));
+  const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rssStart = medianOf(half.slice(0, third).map((s) => s.rssMiB));
+  const rssEnd = medianOf(half.slice(-third).map((s) => s.rssMiB));
   if (first && last) {
-    rssGrowth = ((last.rssMiB - first.rssMiB) / first.rssMiB) * 100;
+    rssGrowth = ((rssEnd - rssStart) / rssStart) * 100;
     if (!(rssGrowth < maxRssGrowth))
       reasons.push(`RSS grew ${rssGrowth.toFixed(1)} % over the second half (limit ${maxRssGrowth} %)`);
     if (last.fds > first.fds + 5) reasons.push(`open fds grew from ${first.fds} to ${last.fds} over the second half`);
@@ -214,14 +226,21 @@ async function main(): Promise<void> {
       start: samples[0]?.rssMiB,
       secondHalfStart: first?.rssMiB,
       end: last?.rssMiB,
+      max: Math.max(...samples.map((s) => s.rssMiB)),
+      secondHalfFirstThirdMedian: rssStart,
+      secondHalfLastThirdMedian: rssEnd,
       secondHalfGrowthPercent: Math.round(rssGrowth * 10) / 10,
     },
     fds: { start: samples[0]?.fds, secondHalfStart: first?.fds, end: last?.fds },
     walMiB: { max: maxWal, end: last?.walMiB },
     healthLatencyMs: {
-      note: 'event-loop lag proxy: the daemon does not expose lag',
       median: health[Math.floor(health.length / 2)],
       max: health.at(-1),
+    },
+    eventLoopDelayMs: {
+      p99Median: medianOf(samples.map((s) => s.lagP99Ms)),
+      p99Max: Math.max(...samples.map((s) => s.lagP99Ms)),
+      max: Math.max(...samples.map((s) => s.lagMaxMs)),
     },
     cycles: { ok: last?.cyclesOk, skipped: last?.cyclesSkipped, failed: last?.cyclesFailed },
   };
