@@ -200,12 +200,16 @@ describe('the dashboard in Chromium, served by the daemon', () => {
     await expect.poll(() => page.locator('html').getAttribute('data-theme')).toBe('light');
     await page.setViewportSize({ width: 1024, height: 768 });
     try {
-      // The page itself never scrolls sideways: the table scrolls inside its panel.
-      const overflow = await page.locator('html').evaluate((node: unknown) => {
-        const html = node as ElementLike;
-        return html.scrollWidth - html.clientWidth;
-      });
-      expect(overflow).toBeLessThanOrEqual(0);
+      // The page itself never scrolls sideways: the table scrolls inside its panel. Polled: the
+      // charts shrink to the new width on their ResizeObserver's callback, a frame or more later.
+      await expect
+        .poll(() =>
+          page.locator('html').evaluate((node: unknown) => {
+            const html = node as ElementLike;
+            return html.scrollWidth - html.clientWidth;
+          }),
+        )
+        .toBeLessThanOrEqual(0);
       await screenshot(page, 'servers-1024-light');
     } finally {
       await page.setViewportSize({ width: 1440, height: 900 });
@@ -377,7 +381,8 @@ describe('the dashboard in Chromium, served by the daemon', () => {
         { timeout: 15_000 },
       )
       .toBe(true);
-    expect(await page.getByTestId('detail-metric-memory_percent').locator('canvas').count()).toBe(1);
+    // The chart draws on the frame after its data arrives.
+    await expect.poll(() => page.getByTestId('detail-metric-memory_percent').locator('canvas').count()).toBe(1);
     expect(await page.getByTestId('detail-risk').innerText()).toMatch(/^(<1|\d+) %$/);
     expect(await page.getByTestId('detail-failure-mode').innerText()).toMatch(
       /^(none|memory|disk|cpu|network|dependency|hardware)$/,
