@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { ProviderReport } from '../model/infer';
+import { closeWithin, waitUntilReady } from '../util/worker-lifecycle';
 import type { StoreOptions } from '../store';
 import type { Logger } from '../util/logger';
 import type { ChunkResult } from './predict-chunks';
@@ -54,27 +55,9 @@ export class PredictWorker {
   /** Resolves once the worker has opened its store connection; rejects with the reason it could not. */
   static start(factory: PredictWorkerFactory, storePath: string, storeOptions: StoreOptions, logger: Logger): Promise<PredictWorker> {
     const worker = factory({ storePath, storeOptions });
-    return new Promise((resolve, reject) => {
-      const onEarlyExit = (code: number): void => reject(new Error(`prediction worker exited (code ${code}) before it was ready`));
-      const onEarlyError = (error: Error): void =>
-        reject(new Error(`prediction worker failed to start: ${error.message}`, { cause: error }));
-      worker.once('exit', onEarlyExit);
-      worker.once('error', onEarlyError);
-      worker.once('message', (message: PredictWorkerResponse) => {
-        worker.off('exit', onEarlyExit);
-        worker.off('error', onEarlyError);
-        if (message.type === 'ready') {
-          resolve(new PredictWorker(worker, logger));
-        } else {
-          reject(
-            message.type === 'failed'
-              ? fromWireError(message.error)
-              : new Error(`prediction worker sent ${message.type} before ready`),
-          );
-          void worker.terminate();
-        }
-      });
-    });
+    return waitUntilReady(worker, 'prediction worker', (error) => fromWireError(error as PredictWireError)).then(
+      () => new PredictWorker(worker, logger),
+    );
   }
 
   /** Opens a session for the model on the worker; resolves with its id (for `cycle`) and the provider report. */
@@ -106,17 +89,7 @@ export class PredictWorker {
       await this.exited;
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    try {
-      const closed = this.call<void>({ id: 0, type: 'close' }).then(() => this.exited);
-      if ((await Promise.race([closed, timeout])) === 'timeout') await this.worker.terminate();
-    } finally {
-      clearTimeout(timer);
-    }
-    await this.exited;
+    await closeWithin(this.worker, this.exited, this.call<void>({ id: 0, type: 'close' }), timeoutMs);
   }
 
   /** Stops the thread now (tests: a worker that dies mid-cycle); pending calls reject. */

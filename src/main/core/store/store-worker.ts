@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { SampleColumns } from '@shared/domain';
+import { closeWithin, waitUntilReady } from '../util/worker-lifecycle';
 import { IngestError, type IngestOptions, type IngestProgress, type IngestReport } from './ingest';
 import {
   StoreError,
@@ -75,28 +76,9 @@ export class StoreWorker {
       options: { ...options, chunkRows: options.chunkRows ?? WORKER_DEFAULT_CHUNK_ROWS },
     };
     const worker = factory(init);
-    return new Promise((resolve, reject) => {
-      const onEarlyExit = (code: number): void =>
-        reject(new Error(`${path}: store worker exited (code ${code}) before opening the store`));
-      const onEarlyError = (error: Error): void =>
-        reject(new Error(`${path}: store worker failed to start: ${error.message}`, { cause: error }));
-      worker.once('exit', onEarlyExit);
-      worker.once('error', onEarlyError);
-      worker.once('message', (message: WorkerResponse) => {
-        worker.off('exit', onEarlyExit);
-        worker.off('error', onEarlyError);
-        if (message.type === 'ready') {
-          resolve(new StoreWorker(worker, path));
-        } else {
-          reject(
-            message.type === 'failed'
-              ? fromWireError(message.error)
-              : new Error(`${path}: store worker sent ${message.type} before ready`),
-          );
-          void worker.terminate();
-        }
-      });
-    });
+    return waitUntilReady(worker, `${path}: store worker`, (error) => fromWireError(error as WireError)).then(
+      () => new StoreWorker(worker, path),
+    );
   }
 
   /** Ingests on the worker; resolves when every accepted row is durable (same report as MetricsStore.ingest). */
@@ -137,17 +119,7 @@ export class StoreWorker {
       await this.exited;
       return;
     }
-    const closed = this.call<null>({ id: 0, type: 'close' });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    try {
-      if ((await Promise.race([closed.then(() => this.exited), timeout])) === 'timeout') await this.worker.terminate();
-    } finally {
-      clearTimeout(timer);
-    }
-    await this.exited;
+    await closeWithin(this.worker, this.exited, this.call<null>({ id: 0, type: 'close' }), timeoutMs);
   }
 
   /** Stops the thread now, abandoning queued work (its pending calls reject); committed chunks stay committed. */
