@@ -335,7 +335,9 @@ class SettingsUpdate extends Command {
     if (!parsed.ok) return expectRejected(out, 'invalid_input', this.toString());
     expect(out.ok, this.toString()).toBe(true);
     if (!out.ok) return;
-    m.settings = { ...m.settings, ...(parsed.value as Partial<Settings>) };
+    // A field present but undefined means "not given" (as over HTTP, where JSON drops it).
+    const given = Object.entries(parsed.value as Partial<Settings>).filter(([, v]) => v !== undefined);
+    m.settings = { ...m.settings, ...(Object.fromEntries(given) as Partial<Settings>) };
     expect(out.value).toEqual(m.settings);
   }
   toString(): string {
