@@ -77,6 +77,8 @@ export interface MethodReport {
   recall: { all: Recall; withPrecursor: Recall; sudden: Recall };
   leadTimeHours: { median: number | null; p10: number | null; values: number[] };
   recallByType: Record<string, Recall>;
+  /** The same, counting only incidents with a precursor (the sudden ones no score can warn of). */
+  recallByTypeWithPrecursor: Record<string, Recall>;
   recallByProfile: Record<string, Recall>;
   prCurve: { recall: number; precision: number }[];
 }
@@ -277,6 +279,11 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
         values: leadHours.map((h) => num(h) ?? 0),
       },
       recallByType: Object.fromEntries(types.map((t) => [t, recallOf((x) => x.type === t)])),
+      recallByTypeWithPrecursor: Object.fromEntries(
+        types
+          .filter((t) => scored.some((x) => x.type === t && x.precursor))
+          .map((t) => [t, recallOf((x) => x.type === t && x.precursor)]),
+      ),
       recallByProfile: Object.fromEntries(profiles.map((p) => [p, recallOf((x) => profileOf.get(x.server) === p)])),
       prCurve: prCurve(s.e, e.labels, 150).map((p) => ({
         recall: num(p.recall) ?? 0,

@@ -131,6 +131,9 @@ describe('buildDataset', () => {
         .sort((a, b) => a.onset - b.onset)[0];
       expect(train.risk[r]).toBe(next ? 1 : 0);
       expect(SPEC.failureModes[train.failureMode[r]!]).toBe(next ? SPEC.failureModeOf[next.type] : 'none');
+      const start = next?.precursor ? next.precursorStart : null;
+      const progress = next && start !== null && t > start ? (t - start) / (next.onset - start) : 0;
+      expect(train.precursor![r]).toBeCloseTo(progress, 5);
     }
   });
 });
@@ -193,6 +196,27 @@ describe('mini-batches', () => {
     for (const batch of dataset.batches('validation', { batchSize: 512 }))
       for (let b = 0; b < batch.size; b++)
         if (!dataset.stats.heldOutServers.includes(batch.server[b]!)) expect(batch.serverBucket[b]).not.toBe(0);
+  });
+
+  it('repeat the positives with a visible precursor of the asked failure modes more often', () => {
+    const train = dataset.train;
+    const memory = SPEC.failureModes.indexOf('memory');
+    const boost = { factors: { [memory]: 4 }, minProgress: 0.25 };
+    let boosted = 0;
+    for (let r = 0; r < train.size; r++)
+      if (train.risk[r] === 1 && train.failureMode[r] === memory && train.precursor![r]! >= 0.25) boosted++;
+    expect(boosted).toBeGreaterThan(0);
+    const order = dataset.epochOrder('train', { seed: 1, epoch: 1, oversamplePositives: 2, precursorOversample: boost });
+    const counts = new Map<number, number>();
+    for (const r of order) counts.set(r, (counts.get(r) ?? 0) + 1);
+    for (let r = 0; r < train.size; r++) {
+      const visible = train.risk[r] === 1 && train.failureMode[r] === memory && train.precursor![r]! >= 0.25;
+      expect(counts.get(r)).toBe(train.risk[r] === 1 ? (visible ? 8 : 2) : 1);
+    }
+    // Without the option the order is what it always was.
+    expect(dataset.epochOrder('train', { seed: 1, epoch: 1, oversamplePositives: 2 })).toEqual(
+      dataset.epochOrder('train', { seed: 1, epoch: 1, oversamplePositives: 2, precursorOversample: { factors: {}, minProgress: 0 } }),
+    );
   });
 
   it('drops a short last batch on request', () => {

@@ -73,6 +73,13 @@ export interface DatasetStats {
 
 export type SplitName = 'train' | 'validation';
 
+export interface PrecursorOversample {
+  /** failure-mode class index -> how many times as often as an ordinary positive (>= 1). */
+  factors: Record<number, number>;
+  /** Precursor progress at t from which a window counts as visible, in [0, 1). */
+  minProgress: number;
+}
+
 export interface MiniBatchOptions {
   /** Default 64. */
   batchSize?: number;
@@ -87,6 +94,14 @@ export interface MiniBatchOptions {
    * (prior shift) or calibrate on validation, which is never oversampled by default.
    */
   oversamplePositives?: number;
+  /**
+   * Extra sampling of the positives whose precursor was already under way at t (see
+   * WindowIndex.precursor): such a window of a failure-mode class listed in `factors` (index into
+   * spec.failureModes -> factor) with precursor progress >= `minProgress` appears `factor` times as
+   * often as other positives. The rare, short precursors (CPU runaway, cascading latency) are
+   * otherwise seen a handful of times per epoch. Default: none.
+   */
+  precursorOversample?: PrecursorOversample;
   /**
    * Chance that a window's serverBucket is replaced by 0 (unknown), so the unknown bucket is
    * trained and an unseen server is predicted through its profile. Default 0.1 for train, 0 else.
@@ -163,11 +178,15 @@ export class FeatureDataset {
     const factor = options.oversamplePositives ?? 1;
     if (!(factor >= 1) || !Number.isFinite(factor)) throw new Error(`oversamplePositives must be >= 1, got ${factor}`);
     const rng = new Prng(`features:order:${options.seed ?? 0}:${options.epoch ?? 0}`);
+    const boost = options.precursorOversample;
     const rows: number[] = [];
     for (let r = 0; r < index.size; r++) {
       rows.push(r);
-      if (index.risk[r] === 1 && factor > 1) {
-        const extra = Math.floor(factor - 1) + (rng.chance((factor - 1) % 1) ? 1 : 0);
+      let copies = factor;
+      if (boost && index.risk[r] === 1 && index.precursor && index.precursor[r]! > 0 && index.precursor[r]! >= boost.minProgress)
+        copies *= boost.factors[index.failureMode[r]!] ?? 1;
+      if (index.risk[r] === 1 && copies > 1) {
+        const extra = Math.floor(copies - 1) + (rng.chance((copies - 1) % 1) ? 1 : 0);
         for (let k = 0; k < extra; k++) rows.push(r);
       }
     }

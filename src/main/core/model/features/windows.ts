@@ -57,6 +57,12 @@ export interface WindowIndex {
   bucket: Int32Array;
   risk: Uint8Array;
   failureMode: Int32Array;
+  /**
+   * (N): how far the labelled incident's precursor had run at t, in [0, 1] (0 when the window is
+   * negative, the incident is sudden or its precursor had not begun). Training only: it picks the
+   * positives whose warning signs were already visible for extra sampling (epochOrder).
+   */
+  precursor?: Float32Array;
 }
 
 export interface Label {
@@ -65,6 +71,8 @@ export interface Label {
   risk: 0 | 1;
   /** Failure-mode class of the earliest incident with onset in (t, t + horizon]; 0 when none. */
   failureMode: number;
+  /** Progress of that incident's precursor at t in [0, 1]; 0 when none (sudden, not begun, negative). */
+  precursor?: number;
 }
 
 /** Incidents by server, each list sorted by onset. */
@@ -92,7 +100,12 @@ export function labelAt(
   let ongoing = false;
   for (const incident of incidents) {
     if (incident.onset > t) {
-      if (incident.onset <= t + horizonMs) return { ongoing, risk: 1, failureMode: modeIndex.get(incident.type) ?? 0 };
+      if (incident.onset <= t + horizonMs) {
+        const start = incident.precursor ? incident.precursorStart : null;
+        const precursor =
+          start !== null && start < t && incident.onset > start ? Math.min(1, (t - start) / (incident.onset - start)) : 0;
+        return { ongoing, risk: 1, failureMode: modeIndex.get(incident.type) ?? 0, precursor };
+      }
       break;
     }
     if (t < incident.end) ongoing = true;
@@ -131,6 +144,7 @@ export class WindowIndexBuilder {
   private bucket = new Int32Array(1024);
   private risk = new Uint8Array(1024);
   private mode = new Int32Array(1024);
+  private precursor = new Float32Array(1024);
 
   push(slot: number, time: number, bucket: number, label: Label): void {
     if (this.n === this.slot.length) {
@@ -144,12 +158,16 @@ export class WindowIndexBuilder {
       this.bucket = grow(this.bucket, (n) => new Int32Array(n));
       this.risk = grow(this.risk, (n) => new Uint8Array(n));
       this.mode = grow(this.mode, (n) => new Int32Array(n));
+      const p = new Float32Array(this.precursor.length * 2);
+      p.set(this.precursor);
+      this.precursor = p;
     }
     this.slot[this.n] = slot;
     this.time[this.n] = time;
     this.bucket[this.n] = bucket;
     this.risk[this.n] = label.risk;
     this.mode[this.n] = label.failureMode;
+    this.precursor[this.n] = label.precursor ?? 0;
     this.n++;
   }
 
@@ -161,6 +179,7 @@ export class WindowIndexBuilder {
       bucket: this.bucket.slice(0, this.n),
       risk: this.risk.slice(0, this.n),
       failureMode: this.mode.slice(0, this.n),
+      precursor: this.precursor.slice(0, this.n),
     };
   }
 }

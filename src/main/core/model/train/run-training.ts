@@ -300,7 +300,13 @@ function manifestDraft(args: {
     notes:
       `finalTrainLoss/finalValidationLoss are those of the best epoch (${result.bestEpoch}), whose weights were kept. ` +
       `Each epoch trained on ${Math.min(s.maxWindowsPerEpoch, st.train.windows)} of ${st.train.windows} training windows (seeded subset); ` +
-      `validation loss on ${result.validationWindows} of ${st.validation.windows} validation windows (${result.validationPositives} positive).`,
+      `validation loss on ${result.validationWindows} of ${st.validation.windows} validation windows (${result.validationPositives} positive).` +
+      (s.precursorOversample > 1
+        ? ` Positives with a visible precursor (progress >= ${s.precursorMinProgress}) of ${s.precursorOversampleModes} were drawn ${s.precursorOversample} times as often as other positives.`
+        : '') +
+      (result.riskCalibration
+        ? ` Risk Platt-scaled on ${result.riskCalibration.windows} validation windows (${result.riskCalibration.positives} positive): sigmoid(${round4(result.riskCalibration.a)} x logit + ${round4(result.riskCalibration.b)}), log loss ${round4(result.riskCalibration.logLossBefore)} -> ${round4(result.riskCalibration.logLossAfter)}.`
+        : ''),
   };
 }
 

@@ -9,6 +9,7 @@ import { TftModel, disposeInputs } from '../tft/tft-tfjs';
 import { trainStep } from '../tft/train-step';
 import { seededRandom, type SerializedWeights } from '../tft/weight-store';
 import { assertResumable, type TrainCheckpointState } from './checkpoint-state';
+import { applyRiskCalibration, fitRiskCalibration, type RiskCalibrationFit } from './risk-calibration';
 
 /**
  * The training loop: seeded mini-batches from a FeatureDataset, HostAdam, a validation loss
@@ -36,10 +37,12 @@ export const TRAIN_DEFAULTS = {
   /** The validation loss is noisy (~100-200 positives in the subset): 3 stopped a default run at epoch 7 of 20 while its risk AUROC was still improving. */
   patience: 6,
   /**
-   * 40 steps of 64: ~10 s an epoch at the ~260-280 windows/s the bundled CLI reaches here (wasm,
-   * 2 cores; ~160/s in the first epochs and under vitest), so 20 epochs stay under ~4 min.
+   * 80 steps of 64: ~20 s an epoch at the ~260-280 windows/s the bundled CLI reaches here (wasm,
+   * 2 cores, quiet), so 20 epochs take ~7 min. Was 2,560 (~800 Adam steps a run): with the
+   * precursor oversampling below that run stopped early (best epoch 6-8) before it learnt the
+   * rare precursors; 5,120 doubles the steps (issue 5, docs/model.md).
    */
-  maxWindowsPerEpoch: 2560,
+  maxWindowsPerEpoch: 5120,
   /** Forward only: ~4 s an epoch; 4096 rather than 2048 halves the noise of the loss early stopping watches. */
   maxValidationWindows: 4096,
   learningRate: 3e-3,
@@ -55,6 +58,22 @@ export const TRAIN_DEFAULTS = {
   oversamplePositives: 5,
   /** Positive-class weight of the risk loss (1: oversampling does the balancing). */
   positiveWeight: 1,
+  /**
+   * Positives whose precursor was under way at t (progress >= precursorMinProgress) of the
+   * failure modes in precursorOversampleModes appear this many times as often as other
+   * positives (FeatureDataset.epochOrder's precursorOversample). 1 = off. Only ~15-24 % of the
+   * cpu, dependency and network positives show their precursor (memory 35 %, disk 40 %), so
+   * without it a run saw ~10 of them an epoch and never warned of CPU runaways or cascades.
+   */
+  precursorOversample: 8,
+  precursorOversampleModes: 'cpu,dependency,network',
+  precursorMinProgress: 0.25,
+  /**
+   * After training (and the prior shift), Platt-scale the risk on the run's validation split and
+   * fold it into the risk head (fitRiskCalibration): keeps the risk a probability when positives
+   * were not all repeated equally (precursorOversample > 1).
+   */
+  calibrateRisk: true,
 } as const;
 
 export class TrainingCancelled extends Error {
@@ -119,6 +138,12 @@ export interface TrainTftOptions {
   positiveWeight?: number;
   /** Each positive training window appears this many times per epoch (FeatureDataset.epochOrder), then the risk prior is shifted back. Default TRAIN_DEFAULTS.oversamplePositives. */
   oversamplePositives?: number;
+  /** See TRAIN_DEFAULTS.precursorOversample (factor, 1 = off), precursorOversampleModes (comma-separated failure modes), precursorMinProgress. */
+  precursorOversample?: number;
+  precursorOversampleModes?: string;
+  precursorMinProgress?: number;
+  /** See TRAIN_DEFAULTS.calibrateRisk. */
+  calibrateRisk?: boolean;
   /** Weights of the loss parts (tftLoss defaults: quantile 1, risk 1, failure 0.5). */
   lossWeights?: { quantileWeight?: number; riskWeight?: number; failureWeight?: number };
   /** Used only when no backend has been selected yet in this process. */
@@ -160,7 +185,13 @@ export interface TrainTftResult {
     clipNorm: number;
     unknownServerRate: number;
     oversamplePositives: number;
+    precursorOversample: number;
+    precursorOversampleModes: string;
+    precursorMinProgress: number;
+    calibrateRisk: boolean;
   };
+  /** The Platt scaling folded into the risk head (calibrateRisk), or null. */
+  riskCalibration: RiskCalibrationFit | null;
   /** Windows of the validation subset and the positives among them. */
   validationWindows: number;
   validationPositives: number;
@@ -263,7 +294,30 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
   const oversamplePositives = options.oversamplePositives ?? TRAIN_DEFAULTS.oversamplePositives;
   if (!(oversamplePositives >= 1 && Number.isFinite(oversamplePositives)))
     throw new Error(`oversamplePositives must be >= 1, got ${oversamplePositives}`);
-  const settings = { epochs, batchSize, seed, patience, maxWindowsPerEpoch, maxValidationWindows, learningRate, clipNorm, unknownServerRate, oversamplePositives };
+  const precursorOversample = options.precursorOversample ?? TRAIN_DEFAULTS.precursorOversample;
+  const precursorOversampleModes = options.precursorOversampleModes ?? TRAIN_DEFAULTS.precursorOversampleModes;
+  const precursorMinProgress = options.precursorMinProgress ?? TRAIN_DEFAULTS.precursorMinProgress;
+  const calibrateRisk = options.calibrateRisk ?? TRAIN_DEFAULTS.calibrateRisk;
+  if (!(precursorOversample >= 1 && Number.isFinite(precursorOversample)))
+    throw new Error(`precursorOversample must be >= 1, got ${precursorOversample}`);
+  if (!(precursorMinProgress >= 0 && precursorMinProgress < 1))
+    throw new Error(`precursorMinProgress must be in [0, 1), got ${precursorMinProgress}`);
+  const settings = {
+    epochs,
+    batchSize,
+    seed,
+    patience,
+    maxWindowsPerEpoch,
+    maxValidationWindows,
+    learningRate,
+    clipNorm,
+    unknownServerRate,
+    oversamplePositives,
+    precursorOversample,
+    precursorOversampleModes,
+    precursorMinProgress,
+    calibrateRisk,
+  };
   const resume = options.resumeFrom;
   const signal = options.signal;
   const cancelled = (): TrainingCancelled =>
@@ -276,6 +330,18 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
   const positiveWeight = options.positiveWeight ?? TRAIN_DEFAULTS.positiveWeight;
   // Without positives there is nothing to oversample (and no bias to shift back).
   const oversample = trainPositives > 0 ? oversamplePositives : 1;
+  // Modes the spec does not have (a custom spec) are skipped: nothing of theirs to repeat.
+  const boostModes = precursorOversampleModes
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m.length > 0 && m !== 'none' && spec.failureModes.includes(m));
+  const precursorBoost =
+    precursorOversample > 1 && boostModes.length > 0
+      ? {
+          factors: Object.fromEntries(boostModes.map((m) => [spec.failureModes.indexOf(m), precursorOversample])),
+          minProgress: precursorMinProgress,
+        }
+      : undefined;
 
   const backend = backendInUse() ?? (await selectBackend(options.backend));
   const config = tftConfigFromSpec(spec, options.hyper);
@@ -325,7 +391,14 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
     for (let epoch = firstEpoch; epoch <= epochs && stepsDone < plannedSteps; epoch++) {
       const epochStart = performance.now();
       // A seeded shuffle of all training windows; the first `perEpoch` of it are this epoch's.
-      const order = dataset.epochOrder('train', { seed: `${seed}`, epoch, oversamplePositives: oversample }).subarray(0, perEpoch);
+      const order = dataset
+        .epochOrder('train', {
+          seed: `${seed}`,
+          epoch,
+          oversamplePositives: oversample,
+          ...(precursorBoost ? { precursorOversample: precursorBoost } : {}),
+        })
+        .subarray(0, perEpoch);
       let lossSum = 0;
       let lossCount = 0;
       let step = 0;
@@ -422,7 +495,13 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
 
     if (best && best.epoch !== history.length) model.load(best.weights);
     if (oversample > 1) shiftRiskPrior(model, oversample);
+    let riskCalibration: RiskCalibrationFit | null = null;
+    if (calibrateRisk) {
+      riskCalibration = fitRiskCalibration(model, dataset);
+      if (riskCalibration) applyRiskCalibration(model, riskCalibration);
+    }
     return {
+      riskCalibration,
       model,
       history,
       bestEpoch: best?.epoch ?? 0,
