@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { expect, test } from 'vitest';
 import { EventBus, STEP_MS } from '@shared/contract';
@@ -31,8 +31,13 @@ import { REPO_ROOT, bundleForNode } from '../src/main/core/store/testing/bundle'
 import { createMemoryLogger } from '../src/main/core/util/logger';
 import { median, quantile, round } from '../src/main/core/util/stats';
 
-/** CYCLE_BENCH_SIZES=none skips the timed part (the memory run alone). */
-const SIZES = process.env.CYCLE_BENCH_SIZES === 'none' ? [] : [90, 1_000];
+/** CYCLE_BENCH_SIZES=none skips the timed part (the memory run alone); =1000 (or 90,1000) picks sizes. */
+const SIZES =
+  process.env.CYCLE_BENCH_SIZES === 'none'
+    ? []
+    : process.env.CYCLE_BENCH_SIZES
+      ? process.env.CYCLE_BENCH_SIZES.split(',').map(Number)
+      : [90, 1_000];
 const CYCLES: Record<number, number> = { 90: 60, 1_000: 20 };
 const BACKFILL_STEPS = 300; // 25 h: the model's 24 h context plus an hour
 const MEMORY_CYCLES = Number(process.env.CYCLE_BENCH_MEMORY_CYCLES ?? 10_000);
@@ -92,16 +97,27 @@ async function runCycles(f: Fleet, p: FleetPredictor, cycles: number) {
   const durations: number[] = [];
   const stages: CycleStages[] = [];
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  // The main thread's garbage-collection pauses while cycles run: what the loop's delay is made of
+  // once the compute part is on the worker.
+  const gcPauses: number[] = [];
+  let measuring = false;
+  const gc = new PerformanceObserver((list) => {
+    if (measuring) for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   for (let i = 0; i < cycles; i++) {
     const time = f.step();
     delay.enable();
+    measuring = true;
     p.request(time);
     await p.idle();
+    measuring = false;
     delay.disable();
     const status = p.status();
     durations.push(status.lastCycleMs!);
     stages.push(p.timings().stages!);
   }
+  gc.disconnect();
   expect(p.status().failedCycles).toBe(0);
   const stageMedians = Object.fromEntries(
     (Object.keys(stages[0]!) as (keyof CycleStages)[]).map((k) => [k, round(median(stages.map((s) => s[k])), 1)]),
@@ -115,6 +131,11 @@ async function runCycles(f: Fleet, p: FleetPredictor, cycles: number) {
     // interval itself: the delay is what is beyond it (an idle loop reads ~0).
     eventLoopDelayP99Ms: round(Math.max(0, delay.percentile(99) / 1e6 - DELAY_RESOLUTION_MS), 1),
     eventLoopDelayMaxMs: round(Math.max(0, delay.max / 1e6 - DELAY_RESOLUTION_MS), 1),
+    mainThreadGc: {
+      pausesPerCycle: round(gcPauses.length / cycles, 1),
+      p99Ms: round(gcPauses.length > 0 ? quantile(gcPauses, 0.99) : 0, 1),
+      maxMs: round(Math.max(0, ...gcPauses), 1),
+    },
     cyclesRunOn: p.timings().windowReader,
   };
 }

@@ -402,6 +402,25 @@ describe('a cycle off the critical path', () => {
     }
   });
 
+  it('stores each cycle\'s predictions from the prediction worker, as the main thread would', async () => {
+    const store = fleetStore(5);
+    try {
+      const onWorker = await predictOnce(store, { predictWorker: factory, persist: true, chunkServers: 2 });
+      expect(onWorker.timings.windowReader).toBe('worker');
+      const log = new PredictionLog(store);
+      const rows = store.listServers().map((s) => log.history(s.id)[0]);
+      expect(rows.every((r) => r !== undefined)).toBe(true);
+      onWorker.current.servers.forEach((p) => {
+        const row = log.history(store.listServers().find((s) => s.name === p.server)!.id)[0]!;
+        expect(row.ts).toBe(Date.parse(onWorker.current.time!));
+        expect(row.risk).toBeCloseTo(p.risk, 6);
+        expect(row.failureMode).toBe(p.failureMode);
+      });
+    } finally {
+      store.close();
+    }
+  });
+
   it('runs cycles on the main thread when the prediction worker cannot start, and says so once', async () => {
     const store = fleetStore(3);
     try {

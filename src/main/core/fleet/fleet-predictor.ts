@@ -35,7 +35,7 @@ import { AlertLog } from './alerts-store';
 import { bandIndices } from './decode-predictions';
 import type { ServerExplanation } from './explain';
 import { CHUNK_SERVERS, PREDICTION_OUTPUTS, predictChunks, type ChunkResult } from './predict-chunks';
-import { PredictWorker, type PredictWorkerFactory } from './predict-worker';
+import { PredictWorker, type PredictWorkerFactory, type WorkerChunk } from './predict-worker';
 import { PredictionLog } from './prediction-log';
 import { inShard, type Shard } from './shard';
 
@@ -622,11 +622,15 @@ export class FleetPredictor {
       const serverIds = new Map(stored.map((s) => [s.name, s.id]));
       const ref = loaded.ref;
       let storeError: unknown = null;
-      const take = (chunk: ChunkResult): void => {
+      const take = (chunk: ChunkResult, stored?: Omit<WorkerChunk, 'chunk'>): void => {
         for (const p of chunk.servers) servers.push(p);
-        // Each chunk's predictions go to the store as they arrive, one short transaction each,
-        // rather than the whole fleet in one that would hold this thread for tens of ms.
-        if (this.log && chunk.servers.length > 0 && storeError === null) {
+        if (stored) {
+          // The prediction worker wrote it to the predictions table on its own connection.
+          compute.store += stored.storeMs;
+          if (stored.storeError !== undefined && storeError === null) storeError = new Error(stored.storeError);
+        } else if (this.log && chunk.servers.length > 0 && storeError === null) {
+          // Here (the fallback), each chunk goes to the store as it comes, one short transaction
+          // each, rather than the whole fleet in one that would hold this thread for tens of ms.
           const s0 = performance.now();
           try {
             this.log.write(t, ref, chunk.servers, serverIds, { stepMinutes: spec.stepMinutes });
@@ -657,8 +661,9 @@ export class FleetPredictor {
               eligible: eligible.map((name) => [name, profileOf(name)]),
               minCoverage,
               chunkServers,
+              log: this.log ? { model: ref, time: t, stepMinutes: spec.stepMinutes } : null,
             },
-            take,
+            ({ chunk, ...stored }) => take(chunk, stored),
           );
           compute.read = readMs;
           done = true;

@@ -4,6 +4,7 @@ import { createInferenceSession, type InferenceSession } from '../model/infer';
 import { openStore, type MetricsStore } from '../store';
 import { serialiseFields, type Logger } from '../util/logger';
 import { predictChunks } from './predict-chunks';
+import { PredictionLog } from './prediction-log';
 import {
   toPredictWireError,
   type PredictWorkerInit,
@@ -40,6 +41,10 @@ function main(): void {
     return;
   }
   const models = new Map<number, { spec: WorkerModelSpec; session: InferenceSession; known: ReadonlySet<string> }>();
+  const log = new PredictionLog(store);
+  /** The main thread's `ack` of the chunk a cycle posted last, by cycle id. */
+  const acks = new Map<number, () => void>();
+  const ackOf = (id: number): Promise<void> => new Promise((resolve) => acks.set(id, resolve));
 
   const handle = async (request: PredictWorkerRequest): Promise<void> => {
     switch (request.type) {
@@ -72,6 +77,9 @@ function main(): void {
         const columns = store.latestWindow(request.steps, request.endMs);
         const readMs = performance.now() - t0;
         const profiles = new Map<string, Profile>(request.eligible);
+        const serverIds = request.log ? new Map(store.listServers().map((s) => [s.name, s.id])) : null;
+        let acked = Promise.resolve();
+        // While the main thread takes in chunk k, this thread computes chunk k + 1.
         for await (const chunk of predictChunks({
           columns,
           eligible: request.eligible.map(([server]) => server),
@@ -84,8 +92,23 @@ function main(): void {
           session: model.session,
           explains: model.spec.explains,
         })) {
-          post({ id: request.id, type: 'chunk', chunk });
+          let storeMs = 0;
+          let storeError: string | undefined;
+          if (request.log && serverIds && chunk.servers.length > 0) {
+            const s0 = performance.now();
+            try {
+              log.write(request.log.time, request.log.model, chunk.servers, serverIds, { stepMinutes: request.log.stepMinutes });
+            } catch (error) {
+              storeError = error instanceof Error ? error.message : String(error);
+            }
+            storeMs = performance.now() - s0;
+          }
+          await acked;
+          acked = ackOf(request.id);
+          post({ id: request.id, type: 'chunk', chunk, storeMs, ...(storeError === undefined ? {} : { storeError }) });
         }
+        await acked;
+        acks.delete(request.id);
         post({ id: request.id, type: 'done', readMs });
         return;
       }
@@ -104,6 +127,11 @@ function main(): void {
   // One request at a time, in order: a cycle never overlaps a model swap or the close.
   let queue = Promise.resolve();
   port.on('message', (request: PredictWorkerRequest) => {
+    if (request.type === 'ack') {
+      // Not queued: the cycle it unblocks is the request running now.
+      acks.get(request.id)?.();
+      return;
+    }
     queue = queue.then(() =>
       handle(request).catch((error: unknown) => post({ id: request.id, type: 'error', error: toPredictWireError(error) })),
     );

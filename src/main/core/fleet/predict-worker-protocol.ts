@@ -40,12 +40,23 @@ export interface CycleRequest {
   eligible: [server: string, profile: Profile][];
   minCoverage: number;
   chunkServers: number;
+  /**
+   * Write each chunk's risk and failure mode to the store's predictions table from the worker
+   * (its own connection): `model` is "name@version", `stepMinutes` the model's step. Null: do not.
+   */
+  log: { model: string; time: number; stepMinutes: number } | null;
 }
 
 export type PredictWorkerRequest =
   | { id: number; type: 'load'; model: WorkerModelSpec }
   | { id: number; type: 'unload'; modelId: number }
   | ({ id: number; type: 'cycle' } & CycleRequest)
+  /**
+   * The main thread has taken in a chunk of cycle `id`: the worker posts the next one only then,
+   * so each chunk is its own turn of the main thread's event loop (a port delivers every queued
+   * message in one go, deserialising them back to back).
+   */
+  | { id: number; type: 'ack' }
   | { id: number; type: 'close' };
 
 export interface PredictWireError {
@@ -60,8 +71,11 @@ export type PredictWorkerResponse =
   /** A log record of the worker's (session creation, provider attempts), for the main thread's logger. */
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> }
   | { id: number; type: 'loaded'; report: ProviderReport }
-  /** One chunk of a cycle; a cycle sends one per chunk, then `done`. */
-  | { id: number; type: 'chunk'; chunk: ChunkResult }
+  /**
+   * One chunk of a cycle; a cycle sends one per chunk (each after the previous one's `ack`), then
+   * `done`. `storeMs`: writing it to the predictions table; `storeError`: why that failed.
+   */
+  | { id: number; type: 'chunk'; chunk: ChunkResult; storeMs: number; storeError?: string }
   | { id: number; type: 'done'; readMs: number }
   | { id: number; type: 'result' }
   | { id: number; type: 'error'; error: PredictWireError };

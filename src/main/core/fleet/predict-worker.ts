@@ -20,10 +20,17 @@ import type {
  */
 export type PredictWorkerFactory = (init: PredictWorkerInit) => Worker;
 
+/** A chunk as the main thread receives it: written to the store by the worker, in `storeMs`. */
+export interface WorkerChunk {
+  chunk: ChunkResult;
+  storeMs: number;
+  storeError?: string;
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  onChunk?: (chunk: ChunkResult) => void;
+  onChunk?: (chunk: WorkerChunk) => void;
 }
 
 /**
@@ -79,7 +86,7 @@ export class PredictWorker {
    * arrives (one message each, so the main thread never deserialises a whole fleet at once); the
    * promise resolves with the window read's duration once every chunk has arrived.
    */
-  cycle(request: CycleRequest, onChunk: (chunk: ChunkResult) => void): Promise<{ readMs: number }> {
+  cycle(request: CycleRequest, onChunk: (chunk: WorkerChunk) => void): Promise<{ readMs: number }> {
     return this.call<{ readMs: number }>({ id: 0, type: 'cycle', ...request }, [], onChunk);
   }
 
@@ -98,7 +105,7 @@ export class PredictWorker {
     await this.exited;
   }
 
-  private call<T>(request: PredictWorkerRequest, transferList: ArrayBuffer[] = [], onChunk?: (chunk: ChunkResult) => void): Promise<T> {
+  private call<T>(request: PredictWorkerRequest, transferList: ArrayBuffer[] = [], onChunk?: (chunk: WorkerChunk) => void): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -114,17 +121,22 @@ export class PredictWorker {
     }
     if (!('id' in message)) return;
     const pending = this.pending.get(message.id);
+    if (message.type === 'chunk') {
+      try {
+        const { chunk, storeMs, storeError } = message;
+        pending?.onChunk?.({ chunk, storeMs, ...(storeError === undefined ? {} : { storeError }) });
+      } catch (error) {
+        // The cycle's own bookkeeping failed: end the call with it (later chunks are dropped).
+        this.pending.delete(message.id);
+        pending?.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      // Always, even for a dropped cycle: the worker waits for it before the next chunk (and so
+      // does every later request).
+      if (!this.dead) this.worker.postMessage({ id: message.id, type: 'ack' } satisfies PredictWorkerRequest);
+      return;
+    }
     if (!pending) return;
     switch (message.type) {
-      case 'chunk':
-        try {
-          pending.onChunk?.(message.chunk);
-        } catch (error) {
-          // The cycle's own bookkeeping failed: end the call with it (later chunks are dropped).
-          this.pending.delete(message.id);
-          pending.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-        return;
       case 'loaded':
         this.pending.delete(message.id);
         pending.resolve(message.report);
