@@ -471,6 +471,44 @@ describe('a cycle off the critical path', () => {
     }
   });
 
+  it('switches models on the main thread when the prediction worker died since the last cycle', async () => {
+    const store = fleetStore(3);
+    const copy = join(tempDir('tftmp-switch-dead-'), 'copy');
+    cpSync(BUNDLED, copy, { recursive: true });
+    const threads: Worker[] = [];
+    const logger = createMemoryLogger();
+    const predictor = new FleetPredictor({
+      config: {
+        bundledDir: BUNDLED,
+        provider: 'cpu',
+        persist: false,
+        predictWorker: (init) => {
+          const w = factory(init);
+          threads.push(w);
+          return w;
+        },
+      },
+      store,
+      events: new EventBus(),
+      logger,
+      clock: () => WALL.getTime(),
+    });
+    try {
+      await predictor.start();
+      await threads[0]!.terminate();
+      await predictor.switchModel(copy);
+      await predictor.idle();
+      expect(predictor.modelInfo()?.source).toBe('preferred');
+      expect(predictor.timings().windowReader).toBe('main-fallback');
+      expect(predictor.status()).toMatchObject({ cycles: 1, failedCycles: 0 });
+      expect(predictor.current().servers).toHaveLength(3);
+      expect(logger.records.filter((r) => r.message.includes('prediction worker failed'))).toHaveLength(1);
+    } finally {
+      await predictor.close();
+      store.close();
+    }
+  });
+
   it('switches models on the prediction worker and keeps serving', async () => {
     const store = fleetStore(3);
     const copy = join(tempDir('tftmp-switch-'), 'copy');

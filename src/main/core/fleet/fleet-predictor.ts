@@ -279,6 +279,9 @@ export class FleetPredictor {
     const tensors = expectedTensors(manifest);
     const provider = config?.provider ?? 'auto';
     const threads = config?.intraOpThreads === undefined ? {} : { intraOpThreads: config.intraOpThreads };
+    // A worker that died since the last cycle: the model opens here instead (model.activate must
+    // not fail for it), and the cycles follow.
+    if (this.worker?.failed) this.dropWorker('the prediction worker failed; cycles run on the main thread from now on', null);
     if (this.worker) {
       const { modelId, report } = await this.worker.load({
         modelBytes: onnxBytes.slice(),
@@ -528,18 +531,22 @@ export class FleetPredictor {
     }
   }
 
+  /** Stops using the prediction worker (logged once: later calls find none). */
+  private dropWorker(message: string, error: unknown): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    this.workerFailed = true;
+    this.options.logger.warn(`predictions: ${message}`, error === null ? {} : { error });
+    void worker.close().catch(() => undefined);
+  }
+
   /**
    * The prediction worker died: from now on cycles run here. The model folder is read again (the
    * main thread does not keep the ONNX bytes) and a session opened on this thread.
    */
   private async fallBackToMain(loaded: Loaded, error: unknown): Promise<Loaded> {
-    const worker = this.worker;
-    this.worker = null;
-    this.workerFailed = true;
-    this.options.logger.warn('predictions: the prediction worker failed; cycles run on the main thread from now on', {
-      error,
-    });
-    void worker?.close().catch(() => undefined);
+    this.dropWorker('the prediction worker failed; cycles run on the main thread from now on', error);
     const model = await loadModelFolder(loaded.active.dir);
     const opened = await this.openRunner(model.onnxBytes, model.manifest);
     const next = { ...loaded, ...opened };
