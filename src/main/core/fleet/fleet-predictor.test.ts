@@ -363,6 +363,29 @@ describe('a cycle off the critical path', () => {
     return result;
   }
 
+  /** A predictor on the prediction worker, with the worker threads it started (to kill them) and its log. */
+  function onWorker(store: MetricsStore) {
+    const threads: Worker[] = [];
+    const logger = createMemoryLogger();
+    const predictor = new FleetPredictor({
+      config: {
+        bundledDir: BUNDLED,
+        provider: 'cpu',
+        persist: false,
+        predictWorker: (init) => {
+          const w = factory(init);
+          threads.push(w);
+          return w;
+        },
+      },
+      store,
+      events: new EventBus(),
+      logger,
+      clock: () => WALL.getTime(),
+    });
+    return { predictor, threads, logger };
+  }
+
   it('predicts each server once, the same on the prediction worker in chunks as on the main thread in one batch', async () => {
     const store = fleetStore(9);
     try {
@@ -436,20 +459,7 @@ describe('a cycle off the critical path', () => {
 
   it('hands the cycles to the main thread when the prediction worker dies, without failing a cycle', async () => {
     const store = fleetStore(4);
-    const threads: Worker[] = [];
-    const recording: PredictWorkerFactory = (init) => {
-      const w = factory(init);
-      threads.push(w);
-      return w;
-    };
-    const logger = createMemoryLogger();
-    const predictor = new FleetPredictor({
-      config: { bundledDir: BUNDLED, provider: 'cpu', persist: false, predictWorker: recording },
-      store,
-      events: new EventBus(),
-      logger,
-      clock: () => WALL.getTime(),
-    });
+    const { predictor, threads, logger } = onWorker(store);
     try {
       await predictor.start();
       predictor.request(WALL.getTime());
@@ -475,24 +485,7 @@ describe('a cycle off the critical path', () => {
     const store = fleetStore(3);
     const copy = join(tempDir('tftmp-switch-dead-'), 'copy');
     cpSync(BUNDLED, copy, { recursive: true });
-    const threads: Worker[] = [];
-    const logger = createMemoryLogger();
-    const predictor = new FleetPredictor({
-      config: {
-        bundledDir: BUNDLED,
-        provider: 'cpu',
-        persist: false,
-        predictWorker: (init) => {
-          const w = factory(init);
-          threads.push(w);
-          return w;
-        },
-      },
-      store,
-      events: new EventBus(),
-      logger,
-      clock: () => WALL.getTime(),
-    });
+    const { predictor, threads, logger } = onWorker(store);
     try {
       await predictor.start();
       await threads[0]!.terminate();
@@ -513,13 +506,7 @@ describe('a cycle off the critical path', () => {
     const store = fleetStore(3);
     const copy = join(tempDir('tftmp-switch-'), 'copy');
     cpSync(BUNDLED, copy, { recursive: true });
-    const predictor = new FleetPredictor({
-      config: { bundledDir: BUNDLED, provider: 'cpu', persist: false, predictWorker: factory },
-      store,
-      events: new EventBus(),
-      logger: createMemoryLogger(),
-      clock: () => WALL.getTime(),
-    });
+    const { predictor } = onWorker(store);
     try {
       await predictor.start();
       predictor.request(WALL.getTime());
