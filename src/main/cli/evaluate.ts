@@ -133,11 +133,11 @@ const fmt = (x: number | null | undefined, digits = 3): string =>
 export function summary(r: EvaluationReport): string {
   const lines = [
     `Evaluation fleet: ${r.fleets.evaluation.servers} servers x ${r.fleets.evaluation.days} days (seed ${r.fleets.evaluation.seed}), ${r.fleets.evaluation.points} points, ${r.fleets.evaluation.scoredIncidents} incidents scored`,
-    `${'method'.padEnd(18)} ${'AUROC'.padStart(6)} ${'AUPRC'.padStart(6)} ${'recall'.padStart(6)} ${'prec.'.padStart(6)} ${'lead50'.padStart(6)} ${'FA/sd'.padStart(6)}`,
+    `${'method'.padEnd(23)} ${'AUROC'.padStart(6)} ${'AUPRC'.padStart(6)} ${'recall'.padStart(6)} ${'prec.'.padStart(6)} ${'lead50'.padStart(6)} ${'FA/sd'.padStart(6)}`,
   ];
   for (const [name, m] of Object.entries(r.methods)) {
     lines.push(
-      `${name.padEnd(18)} ${fmt(m.auroc).padStart(6)} ${fmt(m.auprc).padStart(6)} ${fmt(m.recall.all.recall, 2).padStart(6)} ${fmt(m.recall.withPrecursor.recall, 2).padStart(6)} ${fmt(m.leadTimeHours.median, 1).padStart(6)} ${fmt(m.falseAlarmsPerServerDay, 3).padStart(6)}`,
+      `${name.padEnd(23)} ${fmt(m.auroc).padStart(6)} ${fmt(m.auprc).padStart(6)} ${fmt(m.recall.all.recall, 2).padStart(6)} ${fmt(m.recall.withPrecursor.recall, 2).padStart(6)} ${fmt(m.leadTimeHours.median, 1).padStart(6)} ${fmt(m.falseAlarmsPerServerDay, 3).padStart(6)}`,
     );
   }
   lines.push(

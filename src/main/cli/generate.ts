@@ -145,6 +145,8 @@ export function datasetMetadata(
     profiles,
     states,
     metrics,
+    // The topology: server -> the server it depends on (training counts how often failures there cascade).
+    dependencies: Object.fromEntries([...generated.dependencies].sort(([a], [b]) => a.localeCompare(b))),
     incidents: {
       total: incidents.length,
       withPrecursor: incidents.filter((i) => i.precursor).length,

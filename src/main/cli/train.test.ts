@@ -43,7 +43,7 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const TINY = ['--epochs', '3', '--batch-size', '16', '--max-windows-per-epoch', '32', '--seed', '3'];
+const TINY = ['--epochs', '3', '--batch-size', '16', '--max-windows-per-epoch', '32', '--seed', '3', '--learning-rate', '0.002'];
 const AT = (): Date => new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
 
 describe('train command', () => {
@@ -65,6 +65,14 @@ describe('train command', () => {
     expect(m.training.dataset.trainingServers.length).toBeGreaterThan(0);
     expect(m.training.dataset.description).toContain('3 servers');
     expect(m.hyperParameters.batchSize).toBe(16);
+    expect(m.hyperParameters.learningRate).toBe(0.002);
+    // The summary says what the dataset's topology gave the upstream term (model.json training.cascade).
+    const c = m.training.cascade;
+    expect(io.text()).toContain(
+      c
+        ? `  cascades: ${c.followed} of ${c.pairs} dependents followed their upstream's incident within 60 min (coefficient ${c.coefficient})`
+        : '  no topology in the dataset',
+    );
 
     // The ONNX runs on real windows of the same dataset.
     const data = await loadTrainingData(datasetDir);
@@ -125,5 +133,6 @@ describe('train command', () => {
     expect(existsSync(join(root, 'never'))).toBe(false);
     await expect(run('--resume', join(root, 'no-such-run'))).rejects.toBeInstanceOf(CheckpointError);
     await expect(run('--epochs', 'many')).rejects.toThrow(/--epochs must be a whole number >= 1, got "many"/);
+    await expect(run('--learning-rate', '0')).rejects.toThrow(/--learning-rate must be a positive number, got "0"/);
   });
 });

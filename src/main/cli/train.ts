@@ -9,6 +9,7 @@ import {
   type TrainRunSummary,
   type TrainWorkerFactory,
 } from '../core/model/train';
+import type { ModelManifest } from '../core/model/folder';
 import { formatCount, formatDuration } from './progress';
 import { UsageError } from './usage-error';
 
@@ -31,6 +32,7 @@ Options:
   --patience N                 stop after N epochs without a better validation loss; 0 = never (default ${TRAIN_DEFAULTS.patience})
   --batch-size N               windows per step (default ${TRAIN_DEFAULTS.batchSize})
   --max-windows-per-epoch N    training windows per epoch, a seeded random subset (default ${TRAIN_DEFAULTS.maxWindowsPerEpoch})
+  --learning-rate X            Adam's step size (default ${TRAIN_DEFAULTS.learningRate})
   --resume RUN_DIR             continue an interrupted run from its last checkpoint, with the settings it
                                started with (the same weights as an uninterrupted run); --dataset and
                                --output may point at a moved dataset or another output folder
@@ -40,7 +42,7 @@ Ctrl-C stops training; no model folder is written, the last epoch's checkpoint i
 `;
 
 /** Flags that set the run's settings: a resumed run keeps those it started with. */
-const SETTING_FLAGS = ['epochs', 'seed', 'patience', 'batch-size', 'max-windows-per-epoch', 'name'] as const;
+const SETTING_FLAGS = ['epochs', 'seed', 'patience', 'batch-size', 'max-windows-per-epoch', 'learning-rate', 'name'] as const;
 
 function intOption(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -98,6 +100,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
       patience: { type: 'string' },
       'batch-size': { type: 'string' },
       'max-windows-per-epoch': { type: 'string' },
+      'learning-rate': { type: 'string' },
       resume: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -120,7 +123,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
       ...(now === undefined ? {} : { now }),
     };
   } else {
-    const int = (flag: Exclude<(typeof SETTING_FLAGS)[number], 'name'>, fallback: number, min: number): number =>
+    const int = (flag: Exclude<(typeof SETTING_FLAGS)[number], 'name' | 'learning-rate'>, fallback: number, min: number): number =>
       values[flag] === undefined ? fallback : intOption(`--${flag}`, values[flag], min);
     job = {
       kind: 'new',
@@ -132,6 +135,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
         patience: int('patience', TRAIN_DEFAULTS.patience, 0),
         batchSize: int('batch-size', TRAIN_DEFAULTS.batchSize, 1),
         maxWindowsPerEpoch: int('max-windows-per-epoch', TRAIN_DEFAULTS.maxWindowsPerEpoch, 1),
+        learningRate: values['learning-rate'] === undefined ? TRAIN_DEFAULTS.learningRate : positiveNumber('--learning-rate', values['learning-rate']),
         ...(values.name === undefined ? {} : { name: values.name }),
       },
       ...(now === undefined ? {} : { now }),
@@ -207,6 +211,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
         `  loss at best epoch: train ${best.trainLoss.toFixed(4)}, validation ${best.validationLoss === null ? 'n/a' : best.validationLoss.toFixed(4)}`,
         `  validation subset: ${t.validationWindows} windows, ${t.validationPositives} positive; positive weight ${t.positiveWeight.toFixed(2)}`,
         `  model.onnx ${(summary.manifest.onnx.sizeBytes / 1024).toFixed(0)} KiB, ${summary.paramCount.toLocaleString('en-US')} parameters`,
+        cascadeLine(summary.manifest.training.cascade),
         '',
       ].join('\n'),
     );
@@ -215,4 +220,16 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
     signal.removeEventListener('abort', onAbort);
     if (ownSignal) process.removeListener('SIGINT', onSigint);
   }
+}
+
+/** What the data's topology taught: how often an upstream's incident took a dependent down. */
+function cascadeLine(cascade: ModelManifest['training']['cascade']): string {
+  if (!cascade) return '  no topology in the dataset (metrics_metadata.json dependencies): risks are the model\'s alone';
+  return `  cascades: ${cascade.followed} of ${cascade.pairs} dependents followed their upstream's incident within ${cascade.followWindowMinutes} min (coefficient ${cascade.coefficient})`;
+}
+
+function positiveNumber(flag: string, text: string): number {
+  const x = Number(text);
+  if (text.trim() === '' || !Number.isFinite(x) || x <= 0) throw new UsageError(`${flag} must be a positive number, got "${text}"`);
+  return x;
 }

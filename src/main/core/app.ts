@@ -133,7 +133,15 @@ export function createCore(config: CoreConfig): Core {
   const modelConfig: ModelConfig | null = config.model
     ? { ...config.model, preferredDir: config.model.preferredDir ?? activeModelSetting.get() }
     : null;
-  const predictor = new FleetPredictor({ config: modelConfig, store, events, logger: config.logger, clock: fleetTime });
+  const predictor = new FleetPredictor({
+    config: modelConfig,
+    store,
+    events,
+    logger: config.logger,
+    clock: fleetTime,
+    // Only the simulator knows which server depends on which: other sources' risks are the model's alone.
+    dependencies: simulator ? () => simulator.dependencies() : undefined,
+  });
   // Loading runs in the background like the backfill; the first cycle follows at once (the store
   // may already hold a full window), then every simulator step or timer tick brings another.
   const predictorStarted = predictor.start().then(() => predictor.request(fleetTime()));
@@ -180,6 +188,7 @@ export function createCore(config: CoreConfig): Core {
     logger: config.logger,
     activeModel: () => modelManager?.activeForComparison() ?? null,
     onModelAdded: (id) => modelManager?.added(id),
+    ...(simulator ? { dependencies: () => simulator.dependencies() } : {}),
     now,
   });
   modelManager = new ModelManager({

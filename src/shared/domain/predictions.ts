@@ -49,6 +49,24 @@ export const ServerPredictionSchema = z.object({
   coverage: z.number().min(0).max(1),
   /** One band per target metric (model order). */
   forecast: z.array(ForecastBandSchema),
+  /**
+   * Present when the server's upstream (the server it depends on, e.g. a web server's database)
+   * is known and was predicted: `risk` above then also counts the chance that the upstream has an
+   * incident within the horizon and takes this server down, 1 - (1 - modelRisk) x (1 -
+   * coefficient x upstream risk). `server` is the upstream, `risk` its risk, `modelRisk` this
+   * server's risk from its own metrics alone, and `coefficient` how often an incident on an
+   * upstream was followed by one on a dependent in the model's training data. The failure modes
+   * are mixed the same way (the upstream's share goes to "dependency"). Absent when the fleet's
+   * topology is unknown (only the simulator knows it) or the model has no cascade coefficient.
+   */
+  upstream: z
+    .object({
+      server: z.string(),
+      risk: z.number().min(0).max(1),
+      modelRisk: z.number().min(0).max(1),
+      coefficient: z.number().min(0).max(1),
+    })
+    .optional(),
 });
 export type ServerPrediction = z.infer<typeof ServerPredictionSchema>;
 

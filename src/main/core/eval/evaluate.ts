@@ -10,6 +10,7 @@ import { defaultFleet } from '../metrics/simulator/fleet-sim';
 import { generateFleet, type GeneratedFleet } from '../metrics/simulator/generate';
 import { expectedTensors, loadModelFolder } from '../model/folder';
 import { createInferenceSession } from '../model/infer';
+import { combineUpstreamRisk } from '../model/upstream-risk';
 import { createMemoryLogger } from '../util/logger';
 import { quantile } from '../util/stats';
 import {
@@ -55,6 +56,31 @@ export const EVALUATE_DEFAULTS = {
 
 const HOUR = 3_600_000;
 const MAX_FA_PER_SERVER_WEEK = 1;
+/** The report's row for the TFT's risk without the upstream term (when the model has one). */
+export const MODEL_ALONE = 'model_without_topology';
+
+/**
+ * Each point's risk with its server's upstream carried over (combineUpstreamRisk): the upstream's
+ * risk at the same t, from the same scoring run (both read only data <= t). A server without an
+ * upstream, or whose upstream has no point at t (inside an incident, or no data), keeps its own.
+ */
+export function withUpstreamRisk(scores: FleetScores, dependencies: ReadonlyMap<string, string>, coefficient: number): Float64Array {
+  const { points, risk } = scores;
+  const slotOf = new Map(points.servers.map((name, slot) => [name, slot]));
+  const at = new Map<number, Map<number, number>>();
+  for (let i = 0; i < risk.length; i++) {
+    const slot = points.slot[i]!;
+    let bySlot = at.get(slot);
+    if (!bySlot) at.set(slot, (bySlot = new Map<number, number>()));
+    bySlot.set(points.time[i]!, risk[i]!);
+  }
+  return Float64Array.from(risk, (r, i) => {
+    const upstream = dependencies.get(points.servers[points.slot[i]!]!);
+    const upSlot = upstream === undefined ? undefined : slotOf.get(upstream);
+    const upRisk = upSlot === undefined ? undefined : at.get(upSlot)?.get(points.time[i]!);
+    return upRisk === undefined ? r : combineUpstreamRisk(r, upRisk, coefficient);
+  });
+}
 
 export interface Recall {
   warned: number;
@@ -70,6 +96,11 @@ export interface MethodReport {
   ece?: number | null;
   threshold: number;
   validationFalseAlarmsPerServerWeek: number;
+  /**
+   * Recall on the validation fleet at the same threshold (in-sample for the threshold): what
+   * training settings are compared on, so that no choice looks at the evaluation fleet.
+   */
+  validationRecall: { withPrecursor: Recall; byTypeWithPrecursor: Record<string, Recall> };
   alerts: number;
   falseAlarms: number;
   falseAlarmsPerServerDay: number;
@@ -94,7 +125,17 @@ export interface Goal {
 export interface EvaluationReport {
   report: 'early-warning-benchmark';
   createdAt: string;
-  model: { dir: string; name: string; version: string; trainingServers: number };
+  model: {
+    dir: string;
+    name: string;
+    version: string;
+    trainingServers: number;
+    /**
+     * The upstream term (model.json training.cascade) the served risk adds along the fleet's
+     * topology; null when the model has none, and then `model` is the TFT's risk alone.
+     */
+    cascade: { coefficient: number; pairs: number; followed: number; followWindowMinutes: number } | null;
+  };
   definitions: Record<string, string>;
   fleets: { validation: FleetInfo; evaluation: FleetInfo };
   holt: HoltParams & { chosenBy: string };
@@ -225,6 +266,7 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
   const eBase = baselineScores(evaluation.scores.points, eSeries, { horizonMs: rules.horizonMs, holt });
   phase('baselines', 2, 2);
 
+  const vScored = scoredIncidents(validation.fleet.incidents, validation.scores.range, rules);
   const vOnsets = onsetsByServer(validation.fleet.incidents);
   const eOnsets = onsetsByServer(evaluation.fleet.incidents);
   const e = evaluation.scores;
@@ -232,8 +274,15 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
   const profileOf = new Map(e.points.servers.map((s, i) => [s, e.profiles[i]!]));
   const eWeeks = serverWeeks(e.points, rules);
 
+  // The served risk: the TFT's, plus its upstream's carried over the simulator's topology (what
+  // the app serves on a simulated fleet); the TFT alone as its own row, to show what each does.
+  const cascade = model.manifest.training.cascade ?? null;
+  const served = (fleet: GeneratedFleet, scores: FleetScores): Float64Array =>
+    cascade ? withUpstreamRisk(scores, fleet.dependencies, cascade.coefficient) : scores.risk;
+  const eServed = served(evaluation.fleet, e);
   const methodScores: Record<string, { v: Float64Array; e: Float64Array }> = {
-    model: { v: validation.scores.risk, e: e.risk },
+    model: { v: served(validation.fleet, validation.scores), e: eServed },
+    ...(cascade ? { [MODEL_ALONE]: { v: validation.scores.risk, e: e.risk } } : {}),
   };
   for (const b of BASELINES) methodScores[b] = { v: vBase[b], e: eBase[b] };
 
@@ -243,27 +292,37 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
     const choice = chooseThreshold(validation.scores.points, s.v, vOnsets, MAX_FA_PER_SERVER_WEEK, rules);
     const outcome = alertOutcome(e.points, s.e, choice.threshold, eOnsets, rules);
     const leads = leadTimes(scored, outcome.alertTimes, rules);
-    const recallOf = (keep: (x: Incident) => boolean): Recall => {
-      let warned = 0;
-      let total = 0;
-      scored.forEach((x, i) => {
-        if (!keep(x)) return;
-        total++;
-        if (leads[i] !== null) warned++;
-      });
-      return { warned, incidents: total, recall: total > 0 ? num(warned / total) : null };
-    };
+    const recallIn =
+      (incidents: readonly Incident[], warnedAt: readonly (number | null)[]) =>
+      (keep: (x: Incident) => boolean): Recall => {
+        let warned = 0;
+        let total = 0;
+        incidents.forEach((x, i) => {
+          if (!keep(x)) return;
+          total++;
+          if (warnedAt[i] !== null) warned++;
+        });
+        return { warned, incidents: total, recall: total > 0 ? num(warned / total) : null };
+      };
+    const recallOf = recallIn(scored, leads);
+    const vOutcome = alertOutcome(validation.scores.points, s.v, choice.threshold, vOnsets, rules);
+    const vRecallOf = recallIn(vScored, leadTimes(vScored, vOutcome.alertTimes, rules));
+    const vTypes = [...new Set(vScored.filter((x) => x.precursor).map((x) => x.type))].sort();
     const leadHours = leads.filter((l): l is number => l !== null).map((l) => l / HOUR);
     const types = [...new Set(scored.map((x) => x.type))].sort();
     const profiles = PROFILES.filter((p) => scored.some((x) => profileOf.get(x.server) === p));
     methods[name] = {
       auroc: num(auroc(s.e, e.labels)),
       auprc: num(auprc(s.e, e.labels)),
-      ...(name === 'model'
+      ...(name === 'model' || name === MODEL_ALONE
         ? { brier: num(brierScore(s.e, e.labels)), ece: num(expectedCalibrationError(s.e, e.labels, 10)) }
         : {}),
       threshold: choice.threshold,
       validationFalseAlarmsPerServerWeek: num(choice.falseAlarmsPerServerWeek) ?? 0,
+      validationRecall: {
+        withPrecursor: vRecallOf((x) => x.precursor),
+        byTypeWithPrecursor: Object.fromEntries(vTypes.map((t) => [t, vRecallOf((x) => x.type === t && x.precursor)])),
+      },
       alerts: outcome.alerts,
       falseAlarms: outcome.falseAlarms,
       falseAlarmsPerServerDay: num(eWeeks > 0 ? outcome.falseAlarms / (eWeeks * 7) : 0) ?? 0,
@@ -386,6 +445,7 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
       name: model.manifest.name,
       version: model.manifest.version,
       trainingServers: trained.size,
+      cascade,
     },
     definitions: DEFINITIONS,
     fleets: {
@@ -404,7 +464,7 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
       chosenBy: `highest validation AUPRC over ${HOLT_GRID.length} (alpha, beta) pairs on 5-minute samples`,
     },
     methods,
-    calibration: reliabilityBins(e.risk, e.labels, 10),
+    calibration: reliabilityBins(eServed, e.labels, 10),
     forecast,
     forecastExamples: e.examples,
     goals,
@@ -447,6 +507,8 @@ export const DEFINITIONS: Record<string, string> = {
     "every 30 min after each server's first 24 h; positive when an incident begins in (t, t + 8 h]; points inside an ongoing incident skipped; a score at t reads only data <= t",
   auroc_auprc:
     'over all evaluation points of the evaluation fleet (AUPRC = average precision); the positive share is the AUPRC of a random score',
+  model:
+    "the risk the app serves: the TFT's risk at t, and where the fleet's topology is known (the simulator's: web, ingest and analytics servers depend on a database) its upstream's risk at t carried over, 1 - (1 - risk) x (1 - coefficient x upstream risk), with the coefficient counted in the training data (model.json training.cascade); model_without_topology is the TFT's risk alone",
   brier_ece:
     'model risk only: Brier = mean squared error of the risk; ECE = sum over 10 equal-width bins of (share of points) x |mean risk - positive rate|',
   alert:

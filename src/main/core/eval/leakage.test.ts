@@ -13,6 +13,7 @@ import { expectedTensors, loadModelFolder, type LoadedModelFolder } from '../mod
 import { createInferenceSession, type InferenceSession } from '../model/infer';
 import { createMemoryLogger } from '../util/logger';
 import { baselineScores, BASELINES, seriesByServer } from './baselines';
+import { withUpstreamRisk } from './evaluate';
 import { scoreFleet } from './score-fleet';
 
 const HOUR = 3_600_000;
@@ -49,7 +50,9 @@ async function allScores(
     horizonMs: 8 * HOUR,
     holt: { alpha: 0.2, beta: 0.05 },
   });
-  return { time: s.points.time, slot: s.points.slot, scores: { model: s.risk, ...base } };
+  // The served risk adds the upstream's risk at the same t (a 0.3 share when the model has none).
+  const served = withUpstreamRisk(s, fleet.dependencies, model.manifest.training.cascade?.coefficient ?? 0.3);
+  return { time: s.points.time, slot: s.points.slot, scores: { model: s.risk, served, ...base } };
 }
 
 describe('no score at t reads data after t', () => {
@@ -71,7 +74,8 @@ describe('no score at t reads data after t', () => {
       expect(after.time).toEqual(before.time);
       let checked = 0;
       let changedLater = 0;
-      for (const name of ['model', ...BASELINES]) {
+      expect(fleet.dependencies.size).toBeGreaterThan(0);
+      for (const name of ['model', 'served', ...BASELINES]) {
         for (let i = 0; i < before.time.length; i++) {
           if (before.time[i]! <= cut) {
             expect(after.scores[name]![i], `${name} at point ${i}`).toBe(before.scores[name]![i]);

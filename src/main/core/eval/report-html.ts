@@ -240,7 +240,7 @@ export function renderReportHtml(r: EvaluationReport): string {
   const methodRows = names
     .map((n) => {
       const m = r.methods[n]!;
-      return `<tr><th>${escapeHtml(n)}</th><td>${f(m.auroc)}</td><td>${f(m.auprc)}</td><td>${f(m.brier)}</td><td>${f(m.ece)}</td><td>${f(m.threshold, 4)}</td><td>${f(m.validationFalseAlarmsPerServerWeek, 2)}</td><td>${recallCell(m.recall.all)}</td><td>${recallCell(m.recall.withPrecursor)}</td><td>${recallCell(m.recall.sudden)}</td><td>${f(m.leadTimeHours.median, 1)}</td><td>${f(m.leadTimeHours.p10, 1)}</td><td>${f(m.falseAlarmsPerServerDay, 3)}</td><td>${f(m.falseAlarmsPerServerWeek, 2)}</td></tr>`;
+      return `<tr><th>${escapeHtml(n)}</th><td>${f(m.auroc)}</td><td>${f(m.auprc)}</td><td>${f(m.brier)}</td><td>${f(m.ece)}</td><td>${f(m.threshold, 4)}</td><td>${f(m.validationFalseAlarmsPerServerWeek, 2)}</td><td>${recallCell(m.validationRecall.withPrecursor)}</td><td>${recallCell(m.recall.all)}</td><td>${recallCell(m.recall.withPrecursor)}</td><td>${recallCell(m.recall.sudden)}</td><td>${f(m.leadTimeHours.median, 1)}</td><td>${f(m.leadTimeHours.p10, 1)}</td><td>${f(m.falseAlarmsPerServerDay, 3)}</td><td>${f(m.falseAlarmsPerServerWeek, 2)}</td></tr>`;
     })
     .join('');
   const goalRows = r.goals
@@ -286,7 +286,7 @@ dt{font-weight:600;margin-top:6px}dd{margin-left:16px}small{color:#777}
 <p>Model <b>${escapeHtml(r.model.name)}</b> (${escapeHtml(r.model.version)}, ${escapeHtml(r.model.dir)}), ${escapeHtml(r.createdAt)}. Evaluation fleet: seed <code>${escapeHtml(ev.seed)}</code>, ${ev.servers} servers (${ev.unseenServers} never seen in training) x ${ev.days} days from ${escapeHtml(ev.start)}; ${ev.points} points, ${ev.positivePoints} positive (${pct(ev.points ? ev.positivePoints / ev.points : null)}), ${ev.scoredIncidents} of ${ev.incidents} incidents scored. Thresholds and Holt parameters (alpha ${r.holt.alpha}, beta ${r.holt.beta}) come from the validation fleet (seed <code>${escapeHtml(va.seed)}</code>, ${va.servers} servers x ${va.days} days, ${va.points} points) and are frozen.</p>
 <h2>Goals</h2><table><tr><th>status</th><th>goal</th><th>value</th><th>target</th></tr>${goalRows}</table>
 <h2>Methods on the evaluation fleet</h2>
-<table><tr><th>method</th><th>AUROC</th><th>AUPRC</th><th>Brier</th><th>ECE</th><th>threshold</th><th>val. FA/server-week</th><th>recall (all)</th><th>recall (precursor)</th><th>recall (sudden)</th><th>median lead h</th><th>p10 lead h</th><th>FA/server-day</th><th>FA/server-week</th></tr>${methodRows}</table>
+<table><tr><th>method</th><th>AUROC</th><th>AUPRC</th><th>Brier</th><th>ECE</th><th>threshold</th><th>val. FA/server-week</th><th>val. recall (precursor)</th><th>recall (all)</th><th>recall (precursor)</th><th>recall (sudden)</th><th>median lead h</th><th>p10 lead h</th><th>FA/server-day</th><th>FA/server-week</th></tr>${methodRows}</table>
 <figure>${prChart(r.methods)}<figcaption>Precision-recall over all evaluation points. Positive share = ${pct(ev.points ? ev.positivePoints / ev.points : null)} (a random score's AUPRC).</figcaption></figure>
 <figure>${calibrationChart(r)}<figcaption>Calibration of the model's risk (10 bins, dot area ~ points). ECE ${f(r.methods.model?.ece)}.</figcaption></figure>
 <figure>${histogram(modelLeads, 8, 0.5, 'lead time (hours)')}<figcaption>Lead time of the incidents the model warned about (${modelLeads.length}).</figcaption></figure>

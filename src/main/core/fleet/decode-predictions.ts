@@ -44,7 +44,14 @@ export function bandIndices(spec: Pick<FeatureSpec, 'quantiles'>): { p10: number
 }
 
 /** Five significant digits: float32 outputs carry about seven, and JSON need not carry float64 noise. */
-const round5 = (x: number): number => roundSignificant(x, 5);
+export const round5 = (x: number): number => roundSignificant(x, 5);
+
+/** The index of the most likely of `count` failure modes: the first highest probability (`p(k)`), "none" included. */
+export function mostLikelyMode(count: number, p: (k: number) => number): number {
+  let best = 0;
+  for (let k = 1; k < count; k++) if (p(k) > p(best)) best = k;
+  return best;
+}
 
 /**
  * The model outputs as the API's predictions: risk, the failure mode (argmax over
@@ -95,12 +102,8 @@ export function decodePredictions(input: DecodeInput, outputs: PredictionOutputs
       return band;
     });
     const failureModes: Record<string, number> = {};
-    let best = 0;
-    for (let k = 0; k < K; k++) {
-      const p = outputs.failureMode[b * K + k]!;
-      failureModes[spec.failureModes[k]!] = round5(p);
-      if (p > outputs.failureMode[b * K + best]!) best = k;
-    }
+    for (let k = 0; k < K; k++) failureModes[spec.failureModes[k]!] = round5(outputs.failureMode[b * K + k]!);
+    const best = mostLikelyMode(K, (k) => outputs.failureMode[b * K + k]!);
     const risk = outputs.risk[b]!;
     // A NaN would reach the API as a broken figure; a model that produces one is broken for this cycle.
     if (!Number.isFinite(risk)) throw new Error(`the model produced a non-finite risk (${risk}) for ${servers[b]}`);

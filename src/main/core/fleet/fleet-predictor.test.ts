@@ -16,6 +16,7 @@ import { createCore, STORE_FILE, type Core, type CoreConfig } from '../app';
 import { defaultFleet, FleetSimulator } from '../metrics/simulator/fleet-sim';
 import { generateFleet } from '../metrics/simulator/generate';
 import { loadModelFolder, type ModelManifest } from '../model/folder';
+import { combineUpstreamRisk } from '../model/upstream-risk';
 import { bundledModelDir } from '../paths';
 import { allocateColumns, selectRows } from '../metrics/columns';
 import { openStore, type MetricsStore } from '../store';
@@ -89,6 +90,21 @@ function corruptedCopy(): string {
   const at = bytes.length >> 1;
   bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
   writeFileSync(onnx, bytes);
+  return dir;
+}
+
+/**
+ * A copy of the default model folder whose manifest has the cascade coefficient a model trained
+ * on a fleet with a topology gets (`training.cascade`), so its predictions add upstream terms.
+ */
+function cascadeCopy(coefficient: number): string {
+  const dir = join(tempDir('tftmp-model-'), 'cascade');
+  cpSync(BUNDLED, dir, { recursive: true });
+  const file = join(dir, 'model.json');
+  const json = JSON.parse(readFileSync(file, 'utf8')) as { training: Record<string, unknown> };
+  const pairs = 40;
+  json.training['cascade'] = { coefficient, pairs, followed: Math.round(pairs * coefficient), followWindowMinutes: 60 };
+  writeFileSync(file, JSON.stringify(json, null, 2));
   return dir;
 }
 
@@ -184,6 +200,28 @@ describe('the prediction loop with the bundled model', () => {
     } finally {
       store.close();
     }
+  });
+
+  it("serves a dependent's risk with its upstream's where the simulator knows the topology", async () => {
+    const servers = defaultFleet(8);
+    const { core } = startCore({
+      simulator: { servers, seed: 'upstream', speed: 1, backfillHours: 24 },
+      model: { bundledDir: BUNDLED, preferredDir: cascadeCopy(0.3), provider: 'cpu' },
+    });
+    await core.ready();
+    await core.predictionsIdle();
+    // Checked against the contract (validateOutput), `upstream` included.
+    const current = await call(core, 'predictions.current');
+    const topology = new FleetSimulator({ seed: 'upstream', start: WALL.getTime(), servers });
+    expect(current.servers).toHaveLength(8);
+    for (const p of current.servers) {
+      const upstream = topology.dependencyOf(p.server);
+      expect(p.upstream?.server ?? null, p.server).toBe(upstream);
+      if (!p.upstream) continue;
+      expect(p.upstream.risk).toBeCloseTo(current.servers.find((q) => q.server === upstream)!.risk, 4);
+      expect(p.risk).toBeCloseTo(combineUpstreamRisk(p.upstream.modelRisk, p.upstream.risk, 0.3), 4);
+    }
+    expect(current.servers.filter((p) => p.upstream).length).toBeGreaterThan(0);
   });
 
   it('predicts a server the model never saw through its profile, and skips one without data', async () => {
@@ -339,7 +377,12 @@ describe('a cycle off the critical path', () => {
     return store;
   }
 
-  async function predictOnce(store: MetricsStore, config: Partial<PredictorConfig> = {}) {
+  /** `cycles` cycles (default 1) of a predictor on `store`, with the fleet's topology when `dependencies` is given. */
+  async function predictOnce(
+    store: MetricsStore,
+    config: Partial<PredictorConfig> = {},
+    { dependencies, cycles = 1 }: { dependencies?: ReadonlyMap<string, string>; cycles?: number } = {},
+  ) {
     const logger = createMemoryLogger();
     const predictor = new FleetPredictor({
       config: { bundledDir: BUNDLED, provider: 'cpu', persist: false, ...config },
@@ -347,10 +390,13 @@ describe('a cycle off the critical path', () => {
       events: new EventBus(),
       logger,
       clock: () => WALL.getTime(),
+      ...(dependencies ? { dependencies: () => dependencies } : {}),
     });
     await predictor.start();
-    predictor.request(WALL.getTime());
-    await predictor.idle();
+    for (let k = 0; k < cycles; k++) {
+      predictor.request(WALL.getTime());
+      await predictor.idle();
+    }
     const result = {
       current: predictor.current(),
       explanations: predictor.current().servers.map((p) => predictor.explain(p.server)),
@@ -439,6 +485,66 @@ describe('a cycle off the critical path', () => {
         expect(row.risk).toBeCloseTo(p.risk, 6);
         expect(row.failureMode).toBe(p.failureMode);
       });
+    } finally {
+      store.close();
+    }
+  });
+
+  it("serves and stores each dependent's risk combined with its upstream's, on the prediction worker as on the main thread", async () => {
+    // Sorted, in chunks of 2: ppcon01 ppdb001 | ppetl001 ppml0001 | pprisk001 ppsvc001 | ppweb001.
+    const store = fleetStore(7);
+    const coefficient = 0.4;
+    const dependencies = new Map([
+      ['ppetl001', 'ppdb001'],
+      ['pprisk001', 'ppdb001'],
+      ['ppweb001', 'ppdb001'],
+      // Its upstream comes in a later chunk: no term on the first cycle, last cycle's risk on the next.
+      ['ppcon01', 'ppweb001'],
+    ]);
+    try {
+      const preferredDir = cascadeCopy(coefficient);
+      const alone = await predictOnce(store, { preferredDir });
+      const worker = await predictOnce(
+        store,
+        { preferredDir, predictWorker: factory, persist: true, chunkServers: 2 },
+        { dependencies, cycles: 2 },
+      );
+      const main = await predictOnce(store, { preferredDir, chunkServers: 2 }, { dependencies, cycles: 2 });
+      // A model without the coefficient serves its own risks, topology or not.
+      const old = await predictOnce(store, { chunkServers: 2, predictWorker: factory }, { dependencies });
+      expect(worker.timings.windowReader).toBe('worker');
+      expect(worker.status).toMatchObject({ cycles: 2, failedCycles: 0 });
+
+      const risk = (run: typeof alone, name: string): number => run.current.servers.find((p) => p.server === name)!.risk;
+      const log = new PredictionLog(store);
+      for (const p of worker.current.servers) {
+        const modelRisk = risk(alone, p.server);
+        const upstream = dependencies.get(p.server);
+        if (upstream === undefined) {
+          expect(p.upstream, p.server).toBeUndefined();
+          expect(p.risk).toBeCloseTo(modelRisk, 5);
+        } else {
+          expect(p.upstream, p.server).toEqual({
+            server: upstream,
+            risk: expect.closeTo(risk(worker, upstream), 4),
+            modelRisk: expect.closeTo(modelRisk, 5),
+            coefficient,
+          });
+          expect(p.risk, p.server).toBeCloseTo(combineUpstreamRisk(modelRisk, risk(worker, upstream), coefficient), 4);
+          const explained = worker.explanations.find((e) => e.server === p.server)!.explanation!;
+          expect(explained.risk).toBe(p.risk);
+          expect(explained.drivers[0]).toMatch(new RegExp(`^depends on ${upstream}, at \\d+ % risk: .* 40 % of the time in training`));
+        }
+        // What the worker stored is the served risk.
+        const row = log.history(store.listServers().find((s) => s.name === p.server)!.id)[0]!;
+        expect(row.risk, p.server).toBeCloseTo(p.risk, 6);
+        expect(row.failureMode).toBe(p.failureMode);
+        // The main thread (the fallback) serves the same.
+        expect(risk(main, p.server)).toBeCloseTo(p.risk, 5);
+        expect(old.current.servers.find((q) => q.server === p.server)?.upstream).toBeUndefined();
+        expect(risk(old, p.server)).toBeCloseTo(modelRisk, 5);
+      }
+      expect(worker.current.servers.filter((p) => p.upstream)).toHaveLength(dependencies.size);
     } finally {
       store.close();
     }

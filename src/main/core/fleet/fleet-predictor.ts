@@ -38,6 +38,7 @@ import { CHUNK_SERVERS, PREDICTION_OUTPUTS, predictChunks, type ChunkResult } fr
 import { PredictWorker, type PredictWorkerFactory, type WorkerChunk } from './predict-worker';
 import { PredictionLog } from './prediction-log';
 import { inShard, type Shard } from './shard';
+import type { UpstreamInput } from './upstream';
 
 export interface PredictorConfig {
   /** The model shipped with the app (`bundledModelDir()` in paths.ts); always the fallback. */
@@ -161,6 +162,13 @@ export class FleetPredictor {
       logger: Logger;
       /** The fleet clock (ms): when a cycle ran. */
       clock: () => number;
+      /**
+       * The fleet's topology at the time of a cycle: server -> the server it depends on (the
+       * simulator's; `SimulatorSource.dependencies`). With it and a model whose manifest has
+       * `training.cascade`, each dependent is served its risk combined with its upstream's
+       * (upstream.ts). Absent (Prometheus, file imports: no topology): the model's risks alone.
+       */
+      dependencies?: () => ReadonlyMap<string, string>;
     },
   ) {
     if (options.config === null) this.state = 'off';
@@ -585,6 +593,19 @@ export class FleetPredictor {
     return newest !== null && Math.min(newest, c.time) > c.newestSeen;
   }
 
+  /**
+   * What a cycle needs for the upstream terms: the topology, the model's cascade coefficient and
+   * the latest cycle's served risks. Undefined without a topology or with a model trained without
+   * one (no `training.cascade`): those models serve exactly what they predict.
+   */
+  private upstreamInput(loaded: Loaded): UpstreamInput | undefined {
+    const coefficient = loaded.manifest.training.cascade?.coefficient;
+    const dependencies = this.options.dependencies;
+    if (coefficient === undefined || !dependencies) return undefined;
+    const previous = new Map([...(this.latest?.byServer.values() ?? [])].map((p) => [p.server, p.risk]));
+    return { dependencyOf: dependencies(), coefficient, previous };
+  }
+
   private whyNot(server: string): PredictionSkip {
     if (this.state === 'failed')
       return { reason: 'no_model', detail: `no model could be loaded: ${this.detail ?? 'unknown error'}` };
@@ -628,6 +649,7 @@ export class FleetPredictor {
       const compute = { read: 0, features: 0, infer: 0, decode: 0, store: 0 };
       const serverIds = new Map(stored.map((s) => [s.name, s.id]));
       const ref = loaded.ref;
+      const upstream = this.upstreamInput(loaded);
       let storeError: unknown = null;
       const take = (chunk: ChunkResult, stored?: Omit<WorkerChunk, 'chunk'>): void => {
         for (const p of chunk.servers) servers.push(p);
@@ -669,6 +691,13 @@ export class FleetPredictor {
               minCoverage,
               chunkServers,
               log: this.log ? { model: ref, time: t, stepMinutes: spec.stepMinutes } : null,
+              upstream: upstream
+                ? {
+                    dependencyOf: [...upstream.dependencyOf],
+                    previous: [...upstream.previous],
+                    coefficient: upstream.coefficient,
+                  }
+                : null,
             },
             ({ chunk, ...stored }) => take(chunk, stored),
           );
@@ -706,6 +735,7 @@ export class FleetPredictor {
           chunkServers,
           session: loaded.runner.session,
           explains: loaded.explains,
+          upstream,
           between: async () => {
             await yieldToLoop();
             return !this.closed;

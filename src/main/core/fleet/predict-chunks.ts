@@ -6,6 +6,7 @@ import { buildInferenceBatch, type FeatureSpec, type InferenceSkip } from '../mo
 import type { InferenceSession, OutputTensor } from '../model/infer';
 import { decodePredictions } from './decode-predictions';
 import { decodeExplanations, type ServerExplanation } from './explain';
+import { applyUpstreams, withUpstreamDriver, type UpstreamInput } from './upstream';
 
 /**
  * Servers per inference chunk. Each stage of a chunk (features, inference, decoding) holds its
@@ -43,6 +44,12 @@ export interface PredictChunksInput {
   /** The model exports variable selection weights and attention (explain.ts). */
   explains: boolean;
   /**
+   * The fleet's topology and the model's cascade coefficient: each server with an upstream is
+   * served its risk combined with the upstream's (upstream.ts), and its explanation says so.
+   * Absent (no topology, or a model without `training.cascade`): the model's risks alone.
+   */
+  upstream?: UpstreamInput;
+  /**
    * Called between stages. On the main thread (the fallback) it yields to the event loop, so a
    * 1,000-server cycle never holds the loop for more than one stage of one chunk; the
    * prediction worker passes none. Returns false to stop (the predictor is closing).
@@ -53,13 +60,19 @@ export interface PredictChunksInput {
 /**
  * The compute part of a prediction cycle, one chunk of servers at a time: features from the
  * window, one batched inference, decoding of the forecasts, risk and failure modes (and the
- * explanations). The same code runs on the prediction worker (predict-worker-entry.ts) and, as
+ * explanations), then each server's upstream term where the topology is known (upstream.ts: the
+ * upstream's risk of this cycle, its chunk decoded first, so the chunk yielded is what is served
+ * and stored). The same code runs on the prediction worker (predict-worker-entry.ts) and, as
  * the fallback, on the main thread. Stops early, without a result for the rest, when `between`
  * says so.
  */
 export async function* predictChunks(input: PredictChunksInput): AsyncGenerator<ChunkResult> {
   const { columns, eligible, spec, at, knownServers, profileOf, minCoverage, chunkServers, session, explains } = input;
   const rows = rowRanges(columns);
+  const upstream = input.upstream;
+  // This cycle's served risks so far, and each server's place in the cycle (an upstream in a later chunk is not predicted yet).
+  const served = new Map<string, number>();
+  const position = upstream ? new Map(eligible.map((name, i) => [name, i])) : null;
   const between = input.between ?? (() => Promise.resolve(true));
   let mark = performance.now();
   const lap = (): number => {
@@ -85,7 +98,7 @@ export async function* predictChunks(input: PredictChunksInput): AsyncGenerator<
     const infer = lap();
     if (!(await between())) return;
     lap();
-    const servers = decodePredictions(
+    const decoded = decodePredictions(
       {
         spec,
         servers: batch.server,
@@ -99,9 +112,18 @@ export async function* predictChunks(input: PredictChunksInput): AsyncGenerator<
         failureMode: floats(outputs, PREDICTION_OUTPUTS.failureMode),
       },
     );
-    const explanations = explains
-      ? [...(decodeExplanations({ spec, servers: batch.server, time: built.time, columns: chunkColumns }, outputs) ?? [])]
+    const next = from + chunkServers;
+    const servers = upstream
+      ? applyUpstreams(decoded, upstream, served, (name) => (position?.get(name) ?? -1) >= next)
+      : decoded;
+    const explained = explains
+      ? (decodeExplanations({ spec, servers: batch.server, time: built.time, columns: chunkColumns }, outputs) ?? [])
       : [];
+    const byServer = upstream ? new Map(servers.map((p) => [p.server, p])) : null;
+    const explanations = [...explained].map(([server, e]): [string, ServerExplanation] => {
+      const p = byServer?.get(server);
+      return [server, p ? withUpstreamDriver(e, p) : e];
+    });
     const decode = lap();
     yield { servers, skipped: built.skipped, explanations, ms: { features, infer, decode } };
     if (!(await between())) return;

@@ -91,6 +91,13 @@ function main(): void {
           chunkServers: request.chunkServers,
           session: model.session,
           explains: model.spec.explains,
+          upstream: request.upstream
+            ? {
+                dependencyOf: new Map(request.upstream.dependencyOf),
+                previous: new Map(request.upstream.previous),
+                coefficient: request.upstream.coefficient,
+              }
+            : undefined,
         })) {
           let storeMs = 0;
           let storeError: string | undefined;

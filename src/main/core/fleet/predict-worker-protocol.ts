@@ -45,6 +45,15 @@ export interface CycleRequest {
    * (its own connection): `model` is "name@version", `stepMinutes` the model's step. Null: do not.
    */
   log: { model: string; time: number; stepMinutes: number } | null;
+  /**
+   * The upstream terms (PredictChunksInput.upstream) as plain arrays: server -> upstream, the
+   * previous cycle's served risks, the model's cascade coefficient. Null: the model's risks alone.
+   */
+  upstream: {
+    dependencyOf: [server: string, upstream: string][];
+    previous: [server: string, risk: number][];
+    coefficient: number;
+  } | null;
 }
 
 export type PredictWorkerRequest =

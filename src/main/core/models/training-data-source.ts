@@ -21,6 +21,8 @@ export interface PreparedData {
   columns: SampleColumns;
   incidents: Incident[];
   profiles: Map<string, Profile>;
+  /** Server -> the server it depends on (metrics_metadata.json `dependencies`): training counts cascades along it. */
+  dependencies: ReadonlyMap<string, string>;
   description: string;
   check: DataCheck;
 }
@@ -46,7 +48,15 @@ export function minimumHours(): number {
 /** A fixed start for simulated fleets, so the same servers, days and seed give the same data. */
 const SIMULATED_END = Date.UTC(2026, 0, 1);
 
-export function prepareData(data: TrainData, store: MetricsStore | null): PreparedData {
+/**
+ * `topology`: the fleet's dependencies where a source knows them (the simulator), so that a model
+ * trained on the store's data keeps the upstream term; the store itself records none.
+ */
+export function prepareData(
+  data: TrainData,
+  store: MetricsStore | null,
+  topology: () => ReadonlyMap<string, string> = () => new Map(),
+): PreparedData {
   if (data.kind === 'simulated') {
     if (data.servers * data.days > MAX_SIMULATED_SERVER_DAYS)
       throw new DataSourceError(
@@ -64,6 +74,7 @@ export function prepareData(data: TrainData, store: MetricsStore | null): Prepar
       columns: fleet.columns,
       incidents: fleet.incidents,
       profiles,
+      dependencies: fleet.dependencies,
       description,
       check: checkColumns('simulated', fleet.columns, fleet.incidents, profiles, fleet.start, fleet.end),
     };
@@ -82,6 +93,7 @@ export function prepareData(data: TrainData, store: MetricsStore | null): Prepar
     columns,
     incidents,
     profiles,
+    dependencies: new Map([...topology()].filter(([server, upstream]) => profiles.has(server) && profiles.has(upstream))),
     description: `store: ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
     check: checkColumns('store', columns, incidents, profiles, from, to),
   };
@@ -176,6 +188,7 @@ export async function writeDataset(dir: string, prepared: PreparedData): Promise
   const metadata = {
     contractVersion: DATA_CONTRACT_VERSION,
     ...(prepared.generator === null ? {} : { generator: prepared.generator }),
+    ...(prepared.dependencies.size > 0 ? { dependencies: Object.fromEntries(prepared.dependencies) } : {}),
     incidents: {
       total: prepared.incidents.length,
       list: prepared.incidents.map((i) => ({

@@ -55,6 +55,8 @@ export interface TrainingJobsOptions {
   activeModel: () => ActiveForComparison | null;
   /** A finished job added a model folder. */
   onModelAdded: (id: string) => void;
+  /** The fleet's topology where a source knows it (the simulator): written with the store's data. */
+  dependencies?: () => ReadonlyMap<string, string>;
   now?: () => Date;
   /** How long cancel lets the worker stop by itself before terminating it (default 10 s). */
   cancelGraceMs?: number;
@@ -205,7 +207,7 @@ export class TrainingJobs {
 
   private prepare(data: TrainData): PreparedData {
     try {
-      return prepareData(data, this.options.store);
+      return prepareData(data, this.options.store, this.options.dependencies);
     } catch (error) {
       if (error instanceof DataSourceError)
         throw new ApiError('invalid_input', error.message, [{ path: error.field, message: error.message }]);

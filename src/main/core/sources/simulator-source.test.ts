@@ -174,4 +174,25 @@ describe('SimulatorSource', () => {
     expect(() => src.addServer({ name: 'demo-box' })).toThrow(/already/);
     expect(rejectedTotal()).toBe(0);
   });
+
+  it('tells which server depends on which, servers added at runtime included', () => {
+    const src = source();
+    // defaultFleet(7): one database, which the web, ETL and risk servers call.
+    expect(src.dependencies()).toEqual(
+      new Map([
+        ['ppweb001', 'ppdb001'],
+        ['ppetl001', 'ppdb001'],
+        ['pprisk001', 'ppdb001'],
+      ]),
+    );
+    expect(src.dependencies()).toBe(src.dependencies());
+    src.addServer({ name: 'demo-web', profile: 'web_api' }, 0);
+    expect(src.dependencies().get('demo-web')).toBe('ppdb001');
+    // A second database rewires the fleet: the map follows the simulator's own wiring.
+    src.addServer({ name: 'demo-db', profile: 'database' }, 0);
+    const dependencies = src.dependencies();
+    for (const name of src.sim.serverNames()) expect(dependencies.get(name) ?? null, name).toBe(src.sim.dependencyOf(name));
+    expect(dependencies.size).toBe(4);
+    expect(dependencies.has('demo-db')).toBe(false);
+  });
 });

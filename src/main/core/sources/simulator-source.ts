@@ -64,6 +64,8 @@ export class SimulatorSource {
   private paused = false;
   /** Servers whose profile is not the one their name implies: the store is told at each ingest. */
   private readonly profiles: Record<string, Profile> = {};
+  /** `dependencies()` as of a fleet of `size` servers: only a server joining rewires them. */
+  private topology: { size: number; dependencyOf: ReadonlyMap<string, string> } | null = null;
 
   constructor(private readonly options: SimulatorSourceOptions) {
     if (!(options.speed > 0)) throw new RangeError(`speed must be positive, got ${options.speed}`);
@@ -175,6 +177,23 @@ export class SimulatorSource {
   /** The simulated servers and their profiles. */
   servers(): { name: string; profile: Profile }[] {
     return this.sim.serverNames().map((name) => ({ name, profile: this.sim.mapping.get(name)?.profile ?? 'generic' }));
+  }
+
+  /**
+   * The fleet's topology: each server that depends on another (a web server on its database) ->
+   * that upstream, servers added at runtime included. The fleet predictor adds each upstream's
+   * risk to its dependents' (fleet/upstream.ts); other sources know no topology.
+   */
+  dependencies(): ReadonlyMap<string, string> {
+    if (this.topology?.size !== this.sim.size) {
+      const dependencyOf = new Map<string, string>();
+      for (const name of this.sim.serverNames()) {
+        const upstream = this.sim.dependencyOf(name);
+        if (upstream !== null) dependencyOf.set(name, upstream);
+      }
+      this.topology = { size: this.sim.size, dependencyOf };
+    }
+    return this.topology.dependencyOf;
   }
 
   getStatus(): SimulatorStatus {

@@ -1,7 +1,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
-import type { Explanation } from '@shared/domain';
-import { ExplanationBody } from './ServerDetailView';
+import type { Explanation, ServerPrediction } from '@shared/domain';
+import { ExplanationBody, UpstreamNote } from './ServerDetailView';
 
 /** The "why" panel with an explanation (the bundled model has none yet, so the e2e sees the other branch). */
 describe('the explanation panel', () => {
@@ -49,5 +49,32 @@ describe('the explanation panel', () => {
     );
     expect(html).toContain('The model names no single driver');
     expect(html).not.toContain('detail-drivers');
+  });
+});
+
+describe('the upstream line', () => {
+  const prediction: ServerPrediction = {
+    server: 'ppweb001',
+    profile: 'web_api',
+    risk: 0.31,
+    failureMode: 'dependency',
+    failureModes: { none: 0.3, dependency: 0.7 },
+    knownServer: true,
+    coverage: 1,
+    forecast: [],
+    upstream: { server: 'ppdb003', risk: 0.64, modelRisk: 0.12, coefficient: 0.31 },
+  };
+
+  it("shows the upstream's risk, this server's alone and with it, linking to the upstream", () => {
+    const html = renderToStaticMarkup(<UpstreamNote prediction={prediction} />);
+    expect(html).toContain('data-testid="detail-upstream"');
+    expect(html.replace(/<[^>]+>/g, '')).toBe('Upstream ppdb003 64 % → this server 12 % alone, 31 % with it');
+    expect(html).toContain('href="#/servers/ppdb003"');
+    expect(html).toContain('31 % of upstream incidents did in training');
+  });
+
+  it('shows nothing without an upstream', () => {
+    const { upstream: _, ...alone } = prediction;
+    expect(renderToStaticMarkup(<UpstreamNote prediction={alone} />)).toBe('');
   });
 });

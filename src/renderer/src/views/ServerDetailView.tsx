@@ -218,6 +218,7 @@ export function ServerDetailView({ server }: { server: string }) {
             }
           />
         </div>
+        {p?.upstream && <UpstreamNote prediction={p} />}
         {prediction.data?.unavailable && (
           <p className="notice" data-testid="detail-unavailable">
             No prediction for this server: {prediction.data.unavailable.detail}
@@ -624,6 +625,28 @@ const FailureModesChart = memo(function FailureModesChart({ prediction }: { pred
     </div>
   );
 });
+
+/**
+ * The share of the risk that comes from the server this one depends on (its upstream), shown when
+ * the core knows the fleet's topology (the simulator) and the model has a cascade coefficient.
+ */
+export function UpstreamNote({ prediction }: { prediction: ServerPrediction }) {
+  const u = prediction.upstream;
+  if (!u) return null;
+  return (
+    <p
+      className="small muted"
+      data-testid="detail-upstream"
+      title={`Risk 8 h also counts the chance that ${u.server} has an incident and takes this server down: ${formatRisk(u.coefficient)} of upstream incidents did in training.`}
+    >
+      Upstream{' '}
+      <a href={hrefFor('servers', u.server)} className="mono">
+        {u.server}
+      </a>{' '}
+      {formatRisk(u.risk)} → this server {formatRisk(u.modelRisk)} alone, {formatRisk(prediction.risk)} with it
+    </p>
+  );
+}
 
 export function ExplanationBody({ explanation }: { explanation: Explanation }) {
   const e = explanation.explanation!;

@@ -65,6 +65,11 @@ export class FleetSimulator {
     return this.find(name)?.sim.currentState;
   }
 
+  /** The server this one depends on (its cascades come from there), or null. */
+  dependencyOf(name: string): string | null {
+    return this.require(name).dependency?.name ?? null;
+  }
+
   onIncident(listener: (incident: Incident) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

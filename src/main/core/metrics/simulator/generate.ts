@@ -16,6 +16,8 @@ export interface GeneratedFleet {
   /** Incidents whose onset falls inside the generated range, in onset order. */
   incidents: Incident[];
   mapping: ServerMapping;
+  /** Each server's upstream (the server it depends on, whose failures can cascade to it). */
+  dependencies: Map<string, string>;
   start: number;
   end: number;
 }
@@ -39,5 +41,10 @@ export function generateFleet(options: GenerateOptions): GeneratedFleet {
   }
   const end = start + steps * STEP_MS;
   const incidents = fleet.incidents.filter((i) => i.onset < end).sort((a, b) => a.onset - b.onset || a.server.localeCompare(b.server));
-  return { columns, incidents, mapping: fleet.mapping, start, end };
+  const dependencies = new Map<string, string>();
+  for (const name of fleet.serverNames()) {
+    const upstream = fleet.dependencyOf(name);
+    if (upstream !== null) dependencies.set(name, upstream);
+  }
+  return { columns, incidents, mapping: fleet.mapping, dependencies, start, end };
 }

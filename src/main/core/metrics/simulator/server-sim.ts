@@ -14,7 +14,12 @@ export interface SimulationRates {
   suddenShare: number;
   /** Harmless excursions per week (memory that plateaus, disk that gets cleaned, CPU bursts): the false-alarm fodder. */
   benignPerWeek: number;
-  /** Chance that a server depending on a failing one fails too. */
+  /**
+   * Chance that a server depending on a failing one fails too, at the fleet's typical load
+   * (0.44). It scales with the dependent's own load when its dependency goes critical
+   * (`cascadeChance`): a busy service runs out of connections to a stalled database far sooner
+   * than one serving the night's trickle.
+   */
   cascadeProbability: number;
   /** Chance per value that the agent drops it. */
   dropout: number;
@@ -59,6 +64,23 @@ interface BenignExcursion {
   peak: number;
 }
 
+/** Load (0-1) around which `cascadeProbability` is the chance of a cascade: the dependents' mean. */
+const TYPICAL_DEPENDENT_LOAD = 0.44;
+
+/**
+ * How hard a dependency's strain presses on a dependent: requests wait on the slow dependency
+ * and hold connections and threads, in proportion to the traffic the dependent serves. 0 with
+ * no strain; about 1 at full strain and typical load; 2.25 at full strain and full load.
+ */
+export function dependencyPressure(strain: number, load: number): number {
+  return strain * strain * (0.25 + 2 * load);
+}
+
+/** Chance that a dependent fails when its dependency goes critical, given its load then. */
+export function cascadeChance(cascadeProbability: number, load: number): number {
+  return clamp(cascadeProbability * dependencyPressure(1, load) / dependencyPressure(1, TYPICAL_DEPENDENT_LOAD), 0.02, 0.95);
+}
+
 /** What a server's dependency looks like this step, for cascading failures. */
 export interface DependencyView {
   name: string;
@@ -98,6 +120,8 @@ export class ServerSim {
   private active: ActiveIncident | null = null;
   private benign: BenignExcursion | null = null;
   private cascadeSeenFor: string | null = null;
+  /** Load of the last step (schedules advance before this step's load is known). */
+  private lastLoad = TYPICAL_DEPENDENT_LOAD;
   private forced: ForcedScenario | null = null;
   private incidentSeq = 0;
   private lastTs = -Infinity;
@@ -288,11 +312,15 @@ export class ServerSim {
       }
     }
 
-    // A dependency in trouble slows this server down before (and whether or not) it cascades.
+    // A dependency in trouble slows this server down before (and whether or not) it cascades,
+    // and the calls that wait too long time out: errors grow with the strain and with the
+    // traffic this server sends it (the same pressure that decides whether it cascades).
     if (dependency?.incident && dependency.phase !== 'recovery') {
       const strain = dependency.phase === 'critical' ? 1 : Math.max(0, (dependency.progress - 0.5) * 2);
       latencyFactor *= 1 + 1.5 * strain * strain;
+      errorExtra += 0.006 * dependencyPressure(strain, load);
     }
+    this.lastLoad = load;
 
     cpu = clamp(cpu, 0, 100);
     memory = clamp(memory, 0, 100);
@@ -396,7 +424,7 @@ export class ServerSim {
     // Cascades: when the dependency goes critical, this server may follow it down.
     if (dependency?.incident && dependency.phase === 'critical' && this.cascadeSeenFor !== dependency.incident.id) {
       this.cascadeSeenFor = dependency.incident.id;
-      if (!this.active && rng.chance(this.rates.cascadeProbability)) {
+      if (!this.active && rng.chance(cascadeChance(this.rates.cascadeProbability, this.lastLoad))) {
         const delay = rng.int(1, 4) * STEP_MS;
         const dep = dependency.incident;
         // It was foreseeable if the dependency's trouble built up (latency here crept up with it).

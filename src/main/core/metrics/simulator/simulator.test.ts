@@ -4,7 +4,7 @@ import { INCIDENT_TYPES, type SampleColumns } from '@shared/domain';
 import { concatColumns } from '../columns';
 import { defaultFleet, FleetSimulator } from './fleet-sim';
 import { generateFleet } from './generate';
-import { DRIVING_METRIC } from './server-sim';
+import { cascadeChance, dependencyPressure, DEFAULT_RATES, DRIVING_METRIC } from './server-sim';
 
 const START = Date.UTC(2026, 0, 5); // a Monday
 const fleet20 = generateFleet({ seed: 7, start: START, servers: defaultFleet(20), hours: 24 * 14 });
@@ -108,6 +108,78 @@ describe('generateFleet', () => {
     expect(new Set(big.incidents.map((i) => i.type))).toEqual(new Set(INCIDENT_TYPES));
     // Cascades name the server they came from.
     for (const i of big.incidents.filter((x) => x.type === 'cascading_failure')) expect(i.cause).toMatch(/^ppdb/);
+  });
+
+  describe('cascading failures', () => {
+    const HOUR = 3_600_000;
+    const servers = defaultFleet(100);
+    const month = generateFleet({ seed: 11, start: START, servers, hours: 24 * 30 });
+    const wiring = new FleetSimulator({ seed: 11, start: START, servers });
+    const cascades = month.incidents.filter((i) => i.type === 'cascading_failure');
+    const causes = month.incidents.filter((i) => i.server.startsWith('ppdb'));
+    const rows = new Map<string, number[]>();
+    for (let i = 0; i < month.columns.length; i++) {
+      const name = month.columns.server[i]!;
+      let list = rows.get(name);
+      if (!list) rows.set(name, (list = []));
+      list.push(i);
+    }
+    /** Mean of a metric over [from, to) on one server. */
+    const mean = (server: string, metric: 'error_rate' | 'latency_ms' | 'cpu_percent', from: number, to: number): number => {
+      const m = month.columns.metrics[metric];
+      const first = Math.max(0, Math.ceil((from - START) / STEP_MS));
+      const last = Math.min(rows.get(server)!.length, Math.ceil((to - START) / STEP_MS));
+      let sum = 0;
+      let n = 0;
+      for (const i of rows.get(server)!.slice(first, last)) {
+        if (m.present[i]) {
+          sum += m.values[i]!;
+          n++;
+        }
+      }
+      return sum / n;
+    };
+
+    it('a dependent fails more often when it is busy: the chance scales with its load, around the configured one', () => {
+      const p = DEFAULT_RATES.cascadeProbability;
+      expect(cascadeChance(p, 0.44)).toBeCloseTo(p, 10);
+      expect(cascadeChance(p, 0.1)).toBeLessThan(p / 2);
+      expect(cascadeChance(p, 0.9)).toBeGreaterThan(1.8 * p);
+      expect(cascadeChance(p, 0)).toBeGreaterThanOrEqual(0.02);
+      expect(cascadeChance(1, 1)).toBeLessThanOrEqual(0.95);
+      expect(dependencyPressure(0, 1)).toBe(0);
+      // Every (database incident, dependent) pair of a month: the busier half of the dependents
+      // (CPU over the half hour before the database went critical) cascaded more often.
+      const pairs: { cpu: number; cascaded: boolean }[] = [];
+      for (const db of causes) {
+        for (const s of servers.filter((x) => wiring.dependencyOf(x.name) === db.server)) {
+          const cascaded = cascades.some((c) => c.server === s.name && c.cause === db.server && c.onset >= db.onset && c.onset - db.onset <= HOUR);
+          pairs.push({ cpu: mean(s.name, 'cpu_percent', db.onset - HOUR / 2, db.onset), cascaded });
+        }
+      }
+      const valid = pairs.filter((x) => Number.isFinite(x.cpu)).sort((a, b) => a.cpu - b.cpu);
+      expect(valid.length).toBeGreaterThan(100);
+      const share = (xs: typeof valid): number => xs.filter((x) => x.cascaded).length / xs.length;
+      const half = Math.floor(valid.length / 2);
+      expect(share(valid.slice(half))).toBeGreaterThan(1.5 * share(valid.slice(0, half)));
+      // About the configured chance over all pairs (dependents already failing are not counted twice).
+      expect(share(valid)).toBeGreaterThan(0.25);
+      expect(share(valid)).toBeLessThan(0.45);
+    });
+
+    it("a dependent's calls time out while its dependency strains: errors and latency rise before it cascades", () => {
+      const ratios = { error_rate: [] as number[], latency_ms: [] as number[] };
+      for (const c of cascades.filter((x) => x.precursor && x.onset - 25 * HOUR >= START)) {
+        for (const metric of ['error_rate', 'latency_ms'] as const) {
+          // 60 to 30 minutes before onset, against the same half hour the day before.
+          ratios[metric].push(mean(c.server, metric, c.onset - HOUR, c.onset - HOUR / 2) / mean(c.server, metric, c.onset - 25 * HOUR, c.onset - 24.5 * HOUR));
+        }
+      }
+      expect(ratios.error_rate.length).toBeGreaterThanOrEqual(20);
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      expect(median(ratios.error_rate)).toBeGreaterThan(1.5);
+      expect(median(ratios.latency_ms)).toBeGreaterThan(1.3);
+    });
   });
 
   it('has daily seasonality: web servers are busier at 14:00 than at 03:00 on weekdays', () => {

@@ -205,6 +205,21 @@ export const TrainingSummarySchema = z
         windows: count,
       })
       .optional(),
+    /**
+     * How often an incident on a server others depend on was followed by one on a dependent
+     * within `followWindowMinutes`, counted in the training data (model/upstream-risk.ts). Where
+     * the fleet's topology is known, a dependent's served risk adds coefficient x its upstream's
+     * risk. Absent: the data had no topology, and risks are the model's alone.
+     */
+    cascade: z
+      .strictObject({
+        coefficient: z.number().min(0).max(1),
+        pairs: count,
+        followed: count,
+        followWindowMinutes: count,
+      })
+      .refine((c) => c.followed <= c.pairs, { message: 'followed exceeds pairs', path: ['followed'] })
+      .optional(),
     dataset: DatasetSummarySchema,
   })
   .superRefine((t, ctx) => {

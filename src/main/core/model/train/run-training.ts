@@ -19,6 +19,7 @@ import { fitSeasonalBlend, type SeasonalBlendFit } from './seasonal-blend';
 import { TrainingCancelled, trainTft, type TrainProgress, type TrainTftResult } from './train-model';
 import { resolveTrainRequest, trainOptionsOf, type TrainJob, type TrainRunRequest } from './train-request';
 import { buildTrainingDataset, DatasetError, loadTrainingData, type LoadedTrainingData } from './training-data';
+import { fitCascadeCoefficient } from '../upstream-risk';
 
 /**
  * One training run from a dataset folder to a model folder, as the `train` command and the app
@@ -227,6 +228,9 @@ function manifestDraft(args: {
 }): ModelManifestDraft {
   const { request, result, data, dataset, model, when, blend } = args;
   const spec = dataset.spec;
+  // How often failures cascade along the data's topology: the served risk's upstream term.
+  const fit = fitCascadeCoefficient(data.incidents, data.dependencies);
+  const cascade = fit ? { ...fit, coefficient: round4(fit.coefficient) } : null;
   const st = dataset.stats;
   const s = result.settings;
   const best = result.history[result.bestEpoch - 1] ?? result.history[result.history.length - 1]!;
@@ -287,6 +291,7 @@ function manifestDraft(args: {
             },
           }
         : {}),
+      ...(cascade ? { cascade } : {}),
       dataset: {
         description: data.description,
         servers: st.servers,

@@ -23,6 +23,8 @@ describe('loadTrainingData', () => {
     expect(data.columns.length).toBe(3 * 60 * 12);
     expect(data.incidents.every((i) => typeof i.onset === 'number' && typeof i.end === 'number')).toBe(true);
     expect(data.description).toBe('simulated, 3 servers x 2.5 days, seed train-tests');
+    // The topology: the web server depends on the database.
+    expect(data.dependencies.get('ppweb001')).toMatch(/^ppdb/);
     const ds = buildTrainingDataset(data, DEFAULT_FEATURE_SPEC, 1);
     expect(ds.stats.train.windows).toBeGreaterThan(0);
   });
@@ -61,6 +63,16 @@ describe('loadTrainingData', () => {
 
     writeFileSync(join(cut, 'metrics_metadata.json'), JSON.stringify({ incidents: { list: [{ id: 'a', server: 's', type: 'memory_leak', metric: 'memory_percent', onset: 'yesterday' }] } }));
     await expect(loadTrainingData(cut)).rejects.toThrow(/metrics_metadata\.json: incidents\.list\[0\]\.onset/);
+
+    // A topology that is not server -> server is refused, naming the entry.
+    for (const [dependencies, message] of [
+      [['ppweb001'], /dependencies: expected an object/],
+      [{ ppweb001: 3 }, /dependencies\.ppweb001: expected the name of the server it depends on/],
+      [{ ppweb001: 'ppweb001' }, /dependencies\.ppweb001: a server cannot depend on itself/],
+    ] as const) {
+      writeFileSync(join(cut, 'metrics_metadata.json'), JSON.stringify({ dependencies, incidents: { list: [] } }));
+      await expect(loadTrainingData(cut)).rejects.toThrow(message);
+    }
     expect(DEFAULT_FEATURE_SPEC.observed.some((c) => c.startsWith('disk_percent'))).toBe(true);
   });
 });

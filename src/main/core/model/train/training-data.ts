@@ -22,6 +22,8 @@ export interface LoadedTrainingData {
   metadataFile: string;
   /** From metrics_metadata.json's generator section, when there is one. */
   description: string;
+  /** metrics_metadata.json's `dependencies` (server -> the server it depends on); empty without a topology. */
+  dependencies: Map<string, string>;
 }
 
 export const METRICS_FILE_NAMES = ['server_metrics.parquet', 'server_metrics.arrow', 'server_metrics.csv'] as const;
@@ -53,6 +55,7 @@ export async function loadTrainingData(dir: string, spec: FeatureSpec = DEFAULT_
     throw new DatasetError(`${metadataFile}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   const incidents = parseIncidents(metadata, metadataFile);
+  const dependencies = parseDependencies(metadata, metadataFile);
   const meta = metadata as { contractVersion?: unknown; generator?: Record<string, unknown> };
   checkContract(meta.contractVersion, metadataFile);
 
@@ -93,7 +96,7 @@ export async function loadTrainingData(dir: string, spec: FeatureSpec = DEFAULT_
   const description = generator
     ? `simulated, ${String(generator.servers)} servers x ${Number(generator.hours) / 24} days, seed ${String(generator.seed)}`
     : `dataset ${folder}`;
-  return { columns, incidents, profiles: samples.profiles, metricsFile, metadataFile, description };
+  return { columns, incidents, profiles: samples.profiles, metricsFile, metadataFile, description, dependencies };
 }
 
 /**
@@ -122,6 +125,26 @@ function checkContract(version: unknown, file: string): void {
   if (version === undefined || version === null) return;
   if (typeof version !== 'string' || version.split('.')[0] !== DATA_CONTRACT_VERSION.split('.')[0])
     throw new DatasetError(`${file}: data contract version ${JSON.stringify(version)}, this build reads ${DATA_CONTRACT_VERSION}`);
+}
+
+/**
+ * metrics_metadata.json `dependencies` -> server -> upstream. Optional (a dataset without a
+ * topology has none); when present, an object of non-empty server names, none its own upstream.
+ */
+export function parseDependencies(metadata: unknown, file: string): Map<string, string> {
+  const raw = (metadata as { dependencies?: unknown } | null)?.dependencies;
+  const out = new Map<string, string>();
+  if (raw === undefined || raw === null) return out;
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new DatasetError(`${file}: dependencies: expected an object of server -> the server it depends on`);
+  for (const [server, upstream] of Object.entries(raw as Record<string, unknown>)) {
+    if (server.length === 0) throw new DatasetError(`${file}: dependencies: a server name is empty`);
+    if (typeof upstream !== 'string' || upstream.length === 0)
+      throw new DatasetError(`${file}: dependencies.${server}: expected the name of the server it depends on`);
+    if (upstream === server) throw new DatasetError(`${file}: dependencies.${server}: a server cannot depend on itself`);
+    out.set(server, upstream);
+  }
+  return out;
 }
 
 /** metrics_metadata.json incidents.list -> Incident[] (ISO strings back to epoch ms). */

@@ -25,6 +25,7 @@ export async function writeDatasetFolder(dir: string, options: { servers?: numbe
   const metadata = {
     contractVersion: DATA_CONTRACT_VERSION,
     generator: { seed, hours, servers, format: 'parquet' },
+    dependencies: Object.fromEntries(fleet.dependencies),
     incidents: {
       total: fleet.incidents.length,
       list: fleet.incidents.map((i) => ({ ...i, onset: iso(i.onset), end: iso(i.end), precursorStart: i.precursorStart === null ? null : iso(i.precursorStart) })),
