@@ -52,6 +52,8 @@ export type ExplanationOutputsInput = Readonly<Record<string, Float32Array | { d
 
 /** Sentences at most. */
 export const MAX_DRIVERS = 3;
+/** Ends the first driver sentence: the metric the model weighted most. */
+export const LARGEST_DRIVER = ': the largest driver of this prediction';
 /** The drivers describe the shortest recent part of the window holding this share of the attention... */
 export const FOCUS_ATTENTION_SHARE = 0.5;
 /** ...and at least this long. */
@@ -138,7 +140,7 @@ export function decodeExplanations(
         step,
         focus * spec.stepMinutes,
       );
-      return i === 0 ? `${sentence}: the largest driver of this prediction` : sentence;
+      return i === 0 ? `${sentence}${LARGEST_DRIVER}` : sentence;
     });
 
     out.set(server, {

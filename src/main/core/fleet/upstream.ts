@@ -1,7 +1,7 @@
 import type { ServerPrediction } from '@shared/domain';
 import { combineUpstreamRisk } from '../model/upstream-risk';
 import { mostLikelyMode, round5 } from './decode-predictions';
-import { MAX_DRIVERS, type ServerExplanation } from './explain';
+import { LARGEST_DRIVER, MAX_DRIVERS, type ServerExplanation } from './explain';
 
 /**
  * The served risk of a server whose upstream (the server it depends on: a web server's database)
@@ -113,7 +113,9 @@ export function withUpstreamDriver(explanation: ServerExplanation, prediction: S
   const sentence =
     `depends on ${u.server}, at ${percent(u.risk)} risk: incidents there took a dependent down ` +
     `${percent(u.coefficient)} of the time in training (+${points < 1 ? points.toFixed(1) : Math.round(points)} points)`;
-  return { ...explanation, drivers: [sentence, ...explanation.drivers].slice(0, MAX_DRIVERS) };
+  // The model's drivers explain its own risk, no longer all of what is served.
+  const own = explanation.drivers.map((d) => (d.endsWith(LARGEST_DRIVER) ? `${d.slice(0, -LARGEST_DRIVER.length)}: the largest driver of its own risk` : d));
+  return { ...explanation, drivers: [sentence, ...own].slice(0, MAX_DRIVERS) };
 }
 
 function percent(x: number): string {
