@@ -420,6 +420,15 @@ describe('the dashboard in Chromium, served by the daemon', () => {
     await page.getByTestId('servers-row-ppweb001').getByTestId('servers-link').click();
     await page.getByTestId('server-detail').waitFor({ state: 'visible' });
     expect(await page.getByTestId('server-detail').getAttribute('data-server')).toBe('ppweb001');
+    // A web server depends on a database (the simulator's topology): its risk counts the
+    // database's, and the detail says how much, linking to it.
+    const upstream = page.getByTestId('detail-upstream');
+    await upstream.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await upstream.innerText()).toMatch(/^Upstream ppdb\d{3} (<1|\d+) % → this server (<1|\d+) % alone, (<1|\d+) % with it$/);
+    await screenshotView(page, 'server-detail-upstream');
+    await upstream.getByRole('link').click();
+    await expect.poll(() => page.getByTestId('server-detail').getAttribute('data-server')).toMatch(/^ppdb\d{3}$/);
+    expect(await page.getByTestId('detail-upstream').count()).toBe(0);
   });
 
   it('draws the heatmap and the detail in the light theme with the colour-blind palette', async () => {

@@ -157,6 +157,9 @@ describe('withUpstreamDriver', () => {
       'depends on ppdb003, at 64 % risk: incidents there took a dependent down 31 % of the time in training (+17 points)',
     );
     expect(out.drivers).toHaveLength(MAX_DRIVERS);
+    // One point is one point.
+    const small = withUpstreamDriver(explanation, withUpstream(prediction('ppweb001', 0.03), { server: 'ppdb003', risk: 0.04 }, 0.28));
+    expect(small.drivers[0]).toMatch(/\(\+1 point\)$/);
     expect(out.drivers.slice(1)).toEqual([
       'memory_percent rose from 40 % to 80 % over the last 4 h: the largest driver of its own risk',
       ...explanation.drivers.slice(1, MAX_DRIVERS - 1),

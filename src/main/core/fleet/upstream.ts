@@ -110,9 +110,10 @@ export function withUpstreamDriver(explanation: ServerExplanation, prediction: S
   const u = prediction.upstream;
   if (!u) return explanation;
   const points = (prediction.risk - u.modelRisk) * 100;
+  const shown = points < 1 ? points.toFixed(1) : String(Math.round(points));
   const sentence =
     `depends on ${u.server}, at ${percent(u.risk)} risk: incidents there took a dependent down ` +
-    `${percent(u.coefficient)} of the time in training (+${points < 1 ? points.toFixed(1) : Math.round(points)} points)`;
+    `${percent(u.coefficient)} of the time in training (+${shown} ${shown === '1' ? 'point' : 'points'})`;
   // The model's drivers explain its own risk, no longer all of what is served.
   const own = explanation.drivers.map((d) => (d.endsWith(LARGEST_DRIVER) ? `${d.slice(0, -LARGEST_DRIVER.length)}: the largest driver of its own risk` : d));
   return { ...explanation, drivers: [sentence, ...own].slice(0, MAX_DRIVERS) };
