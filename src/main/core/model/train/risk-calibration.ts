@@ -45,23 +45,7 @@ export function fitRiskCalibration(
       positives += batch.risk[i]!;
     }
   }
-  const fit = fitPlatt(logit, y);
-  return fit ? { ...fit, windows: n, positives } : null;
-}
-
-/**
- * Platt scaling: the a, b minimising the mean log loss of sigmoid(a x logit + b) against the
- * 0/1 labels y (Newton's method; a convex problem), with that loss before (a = 1, b = 0) and
- * after. Null when y holds a single class (nothing to fit).
- */
-export function fitPlatt(
-  logit: Float64Array,
-  y: Float64Array,
-): { a: number; b: number; logLossBefore: number; logLossAfter: number } | null {
-  const n = logit.length;
-  let positives = 0;
-  for (let i = 0; i < n; i++) positives += y[i]!;
-  if (n === 0 || positives === 0 || positives === n) return null;
+  if (positives === 0 || positives === n) return null;
   const loss = (a: number, b: number): number => {
     let s = 0;
     for (let i = 0; i < n; i++) {
@@ -103,7 +87,7 @@ export function fitPlatt(
     b -= step * db;
     if (Math.abs(step * da) < 1e-7 && Math.abs(step * db) < 1e-7) break;
   }
-  return { a, b, logLossBefore: before, logLossAfter: loss(a, b) };
+  return { a, b, windows: n, positives, logLossBefore: before, logLossAfter: loss(a, b) };
 }
 
 /** Folds risk' = sigmoid(a x logit + b) into the risk head. */

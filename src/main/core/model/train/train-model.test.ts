@@ -6,7 +6,7 @@ import { buildDataset, type FeatureDataset } from '../features/dataset';
 import { MONDAY } from '../features/testing/series';
 import { useBackend } from '../tft/testing/fixtures';
 import { seededRandom } from '../tft/weight-store';
-import { TrainingCancelled, evaluateLoss, sampleIndices, selectionLoss, shiftRiskPrior, trainTft, type TrainProgress, type TrainTftOptions } from './train-model';
+import { TrainingCancelled, evaluateLoss, sampleIndices, shiftRiskPrior, trainTft, type TrainProgress, type TrainTftOptions } from './train-model';
 
 /** A small but real fleet: 4 servers x 3 days, the default feature spec. */
 let dataset: FeatureDataset;
@@ -111,33 +111,5 @@ describe('trainTft', () => {
     expect([...a].every((i) => i >= 0 && i < 100)).toBe(true);
     expect(sampleIndices(100, 10, seededRandom(3))).toEqual(a);
     expect(sampleIndices(5, 10, seededRandom(3))).toHaveLength(5);
-  });
-});
-
-describe('selectionLoss (what early stopping watches)', () => {
-  // Logits that rank the positives well; labels 1 for the top fifth.
-  const rng = seededRandom(5);
-  const n = 2_000;
-  const labels = Float64Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
-  const logits = Float64Array.from(labels, (y) => (y ? 1 : -1) + 1.5 * (rng() - 0.5) * 2);
-  const rawLogLoss = (z: Float64Array): number =>
-    z.reduce((s, zi, i) => s + (zi > 0 ? zi + Math.log1p(Math.exp(-zi)) : Math.log1p(Math.exp(zi))) - labels[i]! * zi, 0) / n;
-
-  it('judges the risk as it will be served: an over-confident copy of the same ranking scores the same', () => {
-    const overConfident = Float64Array.from(logits, (z) => 4 * z + 3);
-    expect(rawLogLoss(overConfident)).toBeGreaterThan(rawLogLoss(logits) + 0.5);
-    expect(selectionLoss(0.2, overConfident, labels)).toBeCloseTo(selectionLoss(0.2, logits, labels), 6);
-    expect(selectionLoss(0.2, logits, labels)).toBeLessThanOrEqual(0.2 + rawLogLoss(logits));
-  });
-
-  it('prefers the better ranking, adds the forecast term, and falls back to the raw loss with one class', () => {
-    const worse = Float64Array.from(logits, (z, i) => (i % 3 === 0 ? -z : z));
-    expect(selectionLoss(0, worse, labels)).toBeGreaterThan(selectionLoss(0, logits, labels));
-    expect(selectionLoss(1, logits, labels) - selectionLoss(0, logits, labels)).toBeCloseTo(1, 12);
-    const negatives = new Float64Array(n);
-    expect(selectionLoss(0, logits, negatives)).toBeCloseTo(
-      logits.reduce((s, z) => s + (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))), 0) / n,
-      12,
-    );
   });
 });

@@ -9,7 +9,7 @@ import { TftModel, disposeInputs } from '../tft/tft-tfjs';
 import { trainStep } from '../tft/train-step';
 import { seededRandom, type SerializedWeights } from '../tft/weight-store';
 import { assertResumable, type TrainCheckpointState } from './checkpoint-state';
-import { applyRiskCalibration, fitPlatt, fitRiskCalibration, type RiskCalibrationFit } from './risk-calibration';
+import { applyRiskCalibration, fitRiskCalibration, type RiskCalibrationFit } from './risk-calibration';
 
 /**
  * The training loop: seeded mini-batches from a FeatureDataset, HostAdam, a validation loss
@@ -34,12 +34,8 @@ export const TRAIN_DEFAULTS = {
   epochs: 20,
   batchSize: 64,
   seed: 42,
-  /**
-   * The validation loss is noisy (~100-200 positives in the subset): 3 stopped a default run at
-   * epoch 7 of 20 while its risk AUROC was still improving. 8 since early stopping watches the
-   * calibrated risk (selectionLoss): the issue-5 runs kept epochs 16-17 (docs/model.md).
-   */
-  patience: 8,
+  /** The validation loss is noisy (~100-200 positives in the subset): 3 stopped a default run at epoch 7 of 20 while its risk AUROC was still improving. */
+  patience: 6,
   /**
    * 80 steps of 64: ~20 s an epoch at the ~260-280 windows/s the bundled CLI reaches here (wasm,
    * 2 cores, quiet), so 20 epochs take ~7 min. Was 2,560 (~800 Adam steps a run): with the
@@ -242,19 +238,16 @@ export function evaluateLoss(
 }
 
 /**
- * A validation batch's total loss, its weighted forecast term, and the risk logits of its windows
- * (what early stopping watches: see `selectionLoss`).
+ * A batch's total loss, and what early stopping watches: the same without the failure-mode
+ * term, which is learned on the few positive windows only and swings from epoch to epoch (with
+ * it, every default run kept epoch 4).
  */
-function batchLoss(
-  model: TftModel,
-  batch: WindowBatch,
-  positiveWeight: number,
-): { total: number; forecast: number; riskLogit: Float32Array } {
+function batchLoss(model: TftModel, batch: WindowBatch, positiveWeight: number): { total: number; monitored: number } {
   const c = model.config;
   const b = batch.size;
   const inputs = model.inputsFromBatch(batch);
   try {
-    let value = { total: NaN, forecast: NaN, riskLogit: new Float32Array(0) };
+    let value = { total: NaN, monitored: NaN };
     tf.tidy(() => {
       const targets = {
         targets: tf.tensor3d(batch.targets, [b, c.horizonSteps, c.targets]),
@@ -262,34 +255,14 @@ function batchLoss(
         risk: tf.tensor1d(batch.risk),
         failureMode: tf.tensor1d(batch.failureMode, 'int32'),
       };
-      const outputs = model.forward(inputs);
-      const loss = tftLoss(outputs, targets, { quantiles: c.quantiles, positiveWeight });
-      const [total, quantile] = [loss.total, loss.quantile].map((x) => x.dataSync()[0]!);
-      value = { total: total!, forecast: DEFAULT_QUANTILE_WEIGHT * quantile!, riskLogit: Float32Array.from(outputs.riskLogit.dataSync()) };
+      const loss = tftLoss(model.forward(inputs), targets, { quantiles: c.quantiles, positiveWeight });
+      const [total, quantile, risk] = [loss.total, loss.quantile, loss.risk].map((x) => x.dataSync()[0]!);
+      value = { total: total!, monitored: DEFAULT_QUANTILE_WEIGHT * quantile! + risk! };
     });
     return value;
   } finally {
     disposeInputs(inputs);
   }
-}
-
-/**
- * What early stopping watches: the forecast term plus the risk's log loss once Platt-scaled on
- * the same validation windows, i.e. the risk as it will be served (training oversamples
- * positives, so the raw risk is over-confident by a margin that swings from epoch to epoch; its
- * raw log loss picked epoch 4 of one run whose risk had not yet learnt disk fills). The failure-
- * mode term is left out: learned on the few positives only, it swings too. Without positives or
- * negatives in the subset, the raw log loss.
- */
-export function selectionLoss(forecast: number, riskLogit: Float64Array, labels: Float64Array): number {
-  const platt = fitPlatt(riskLogit, labels);
-  if (platt) return forecast + platt.logLossAfter;
-  let s = 0;
-  for (let i = 0; i < riskLogit.length; i++) {
-    const z = riskLogit[i]!;
-    s += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - labels[i]! * z;
-  }
-  return forecast + s / Math.max(1, riskLogit.length);
 }
 
 /**
@@ -461,22 +434,17 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
       let validationMonitored: number | null = null;
       if (validationRows.length > 0) {
         let sum = 0;
-        let forecastSum = 0;
-        const logits = new Float64Array(validationRows.length);
-        const labels = new Float64Array(validationRows.length);
+        let monitoredSum = 0;
         for (let start = 0; start < validationRows.length; start += batchSize) {
           if (signal?.aborted) throw cancelled();
           const rows = validationRows.subarray(start, Math.min(validationRows.length, start + batchSize));
-          const batch = dataset.materialize('validation', rows);
-          const l = batchLoss(model, batch, positiveWeight);
+          const l = batchLoss(model, dataset.materialize('validation', rows), positiveWeight);
           sum += l.total * rows.length;
-          forecastSum += l.forecast * rows.length;
-          logits.set(l.riskLogit, start);
-          labels.set(batch.risk, start);
+          monitoredSum += l.monitored * rows.length;
           await yieldToEventLoop();
         }
         validationLoss = sum / validationRows.length;
-        validationMonitored = selectionLoss(forecastSum / validationRows.length, logits, labels);
+        validationMonitored = monitoredSum / validationRows.length;
       }
       validationMs += performance.now() - v0;
       const trainLoss = lossSum / lossCount;
@@ -495,7 +463,7 @@ export async function trainTft(options: TrainTftOptions): Promise<TrainTftResult
         phase: 'validation',
       });
 
-      // Forecast + calibrated risk loss on validation (selectionLoss); without validation windows, the train loss.
+      // Forecast + risk loss on validation (batchLoss); without validation windows, the train loss.
       const monitored = validationMonitored ?? trainLoss;
       let stop = false;
       if (best === null || monitored < best.loss - minDelta) {
