@@ -48,8 +48,11 @@ describe('evaluate command', () => {
       expect(readdirSync(output).sort()).toEqual(['report.html', 'report.json']);
       const json = JSON.parse(readFileSync(join(output, 'report.json'), 'utf8')) as EvaluationReport;
       expect(json.createdAt).toBe('2026-01-02T00:00:00.000Z');
+      // The bundled model has a cascade coefficient: the served risk, then the TFT's alone.
+      expect(json.model.cascade).not.toBeNull();
       expect(Object.keys(json.methods)).toEqual([
         'model',
+        'model_without_topology',
         'reactive',
         'predict_linear_1h',
         'predict_linear_6h',

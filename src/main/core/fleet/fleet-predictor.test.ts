@@ -94,16 +94,18 @@ function corruptedCopy(): string {
 }
 
 /**
- * A copy of the default model folder whose manifest has the cascade coefficient a model trained
- * on a fleet with a topology gets (`training.cascade`), so its predictions add upstream terms.
+ * A copy of the default model folder whose manifest has this cascade coefficient
+ * (`training.cascade`, what a model trained on a fleet with a topology gets), so its predictions
+ * add upstream terms; with null, none (a model trained without a topology).
  */
-function cascadeCopy(coefficient: number): string {
+function cascadeCopy(coefficient: number | null): string {
   const dir = join(tempDir('tftmp-model-'), 'cascade');
   cpSync(BUNDLED, dir, { recursive: true });
   const file = join(dir, 'model.json');
   const json = JSON.parse(readFileSync(file, 'utf8')) as { training: Record<string, unknown> };
   const pairs = 40;
-  json.training['cascade'] = { coefficient, pairs, followed: Math.round(pairs * coefficient), followWindowMinutes: 60 };
+  if (coefficient === null) delete json.training['cascade'];
+  else json.training['cascade'] = { coefficient, pairs, followed: Math.round(pairs * coefficient), followWindowMinutes: 60 };
   writeFileSync(file, JSON.stringify(json, null, 2));
   return dir;
 }
@@ -511,7 +513,7 @@ describe('a cycle off the critical path', () => {
       );
       const main = await predictOnce(store, { preferredDir, chunkServers: 2 }, { dependencies, cycles: 2 });
       // A model without the coefficient serves its own risks, topology or not.
-      const old = await predictOnce(store, { chunkServers: 2, predictWorker: factory }, { dependencies });
+      const old = await predictOnce(store, { preferredDir: cascadeCopy(null), chunkServers: 2, predictWorker: factory }, { dependencies });
       expect(worker.timings.windowReader).toBe('worker');
       expect(worker.status).toMatchObject({ cycles: 2, failedCycles: 0 });
 
@@ -654,8 +656,9 @@ describe('an incident the model sees coming', () => {
    * The product's promise end to end: a simulated fleet (no random incidents), one server forced
    * into an incident whose precursor lasts 4 h, a cycle every 30 minutes of fleet time. The
    * bundled model must open an alert for that server before the onset, and none for the others.
-   * (Measured with the bundled model: warnings 1.1 h before onset for a memory leak and a disk
-   * fill of 4 h; a CPU runaway is only seen after its onset: see docs/model.md.)
+   * (Measured with the bundled model 20261127_051311: risk 0.32 2.6 h before the onset of the
+   * memory leak, 0.46 1.6 h before the disk fill's. A model trained with the calibrated selection
+   * loss failed this test, which is why it was reverted: docs/model.md, runs F9-F11.)
    */
   for (const type of ['memory_leak', 'disk_fill'] as const) {
     it(`opens an alert before the onset of a forced ${type.replace('_', ' ')}`, async () => {
