@@ -286,24 +286,25 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
   };
   for (const b of BASELINES) methodScores[b] = { v: vBase[b], e: eBase[b] };
 
+  /** Recall over `incidents` (those `keep` accepts), each warned when its lead is not null. */
+  const recallIn =
+    (incidents: readonly Incident[], leadOf: readonly (number | null)[]) =>
+    (keep: (x: Incident) => boolean): Recall => {
+      let warned = 0;
+      let total = 0;
+      incidents.forEach((x, i) => {
+        if (!keep(x)) return;
+        total++;
+        if (leadOf[i] !== null) warned++;
+      });
+      return { warned, incidents: total, recall: total > 0 ? num(warned / total) : null };
+    };
   const methods: Record<string, MethodReport> = {};
   for (const [name, s] of Object.entries(methodScores)) {
     check();
     const choice = chooseThreshold(validation.scores.points, s.v, vOnsets, MAX_FA_PER_SERVER_WEEK, rules);
     const outcome = alertOutcome(e.points, s.e, choice.threshold, eOnsets, rules);
     const leads = leadTimes(scored, outcome.alertTimes, rules);
-    const recallIn =
-      (incidents: readonly Incident[], warnedAt: readonly (number | null)[]) =>
-      (keep: (x: Incident) => boolean): Recall => {
-        let warned = 0;
-        let total = 0;
-        incidents.forEach((x, i) => {
-          if (!keep(x)) return;
-          total++;
-          if (warnedAt[i] !== null) warned++;
-        });
-        return { warned, incidents: total, recall: total > 0 ? num(warned / total) : null };
-      };
     const recallOf = recallIn(scored, leads);
     const vOutcome = alertOutcome(validation.scores.points, s.v, choice.threshold, vOnsets, rules);
     const vRecallOf = recallIn(vScored, leadTimes(vScored, vOutcome.alertTimes, rules));
