@@ -100,7 +100,7 @@ export interface MethodReport {
    * Recall on the validation fleet at the same threshold (in-sample for the threshold): what
    * training settings are compared on, so that no choice looks at the evaluation fleet.
    */
-  validationRecall: { withPrecursor: Recall; byTypeWithPrecursor: Record<string, Recall> };
+  validationRecall: { withPrecursor: Recall; byTypeWithPrecursor: Record<string, Recall>; medianLeadHours: number | null };
   alerts: number;
   falseAlarms: number;
   falseAlarmsPerServerDay: number;
@@ -307,7 +307,8 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
     const leads = leadTimes(scored, outcome.alertTimes, rules);
     const recallOf = recallIn(scored, leads);
     const vOutcome = alertOutcome(validation.scores.points, s.v, choice.threshold, vOnsets, rules);
-    const vRecallOf = recallIn(vScored, leadTimes(vScored, vOutcome.alertTimes, rules));
+    const vLeads = leadTimes(vScored, vOutcome.alertTimes, rules);
+    const vRecallOf = recallIn(vScored, vLeads);
     const vTypes = [...new Set(vScored.filter((x) => x.precursor).map((x) => x.type))].sort();
     const leadHours = leads.filter((l): l is number => l !== null).map((l) => l / HOUR);
     const types = [...new Set(scored.map((x) => x.type))].sort();
@@ -323,6 +324,7 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
       validationRecall: {
         withPrecursor: vRecallOf((x) => x.precursor),
         byTypeWithPrecursor: Object.fromEntries(vTypes.map((t) => [t, vRecallOf((x) => x.type === t && x.precursor)])),
+        medianLeadHours: num(quantile(vLeads.filter((l): l is number => l !== null).map((l) => l / HOUR), 0.5)),
       },
       alerts: outcome.alerts,
       falseAlarms: outcome.falseAlarms,

@@ -15,3 +15,4 @@ export {
 } from './graph-builder';
 export { OnnxOps, type OnnxValue, type WeightTensor } from './onnx-ops';
 export { broadcastShapes, formatShape, sizeOf } from './shapes';
+export { mergeOnnxEnsemble, type EnsembleOptions } from './ensemble';
