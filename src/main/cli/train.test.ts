@@ -54,8 +54,9 @@ describe('train command', () => {
     expect(done).not.toBeNull();
     expect(readdirSync(output)).toEqual(['tft_model_20260102_030405']);
     expect(io.text()).toContain(`Wrote ${join(output, 'tft_model_20260102_030405')}`);
-    expect(io.errors()).toMatch(/^dataset: 3 servers/);
+    expect(io.errors()).toMatch(/^run tft_run_20260102_030405: checkpoints in \S+\ndataset: 3 servers/);
     expect(io.errors()).toContain(`checkpoints in ${join(output, '.checkpoints', 'tft_run_20260102_030405')}`);
+    expect(io.errors()).not.toContain('member');
     expect(io.errors()).toMatch(/epoch 3\/3 step 2\/2 · train \d+\.\d+ · val \d+\.\d+ · .* windows\/s · ETA .* · wasm/);
     const loaded = await loadModelFolder(done!.dir);
     const m = loaded.manifest;
@@ -134,5 +135,76 @@ describe('train command', () => {
     await expect(run('--resume', join(root, 'no-such-run'))).rejects.toBeInstanceOf(CheckpointError);
     await expect(run('--epochs', 'many')).rejects.toThrow(/--epochs must be a whole number >= 1, got "many"/);
     await expect(run('--learning-rate', '0')).rejects.toThrow(/--learning-rate must be a positive number, got "0"/);
+    await expect(run('--seed', '3', '--seeds', '3,4')).rejects.toThrow(/--seed \(one model\) and --seeds \(an ensemble\): give one of them/);
+    await expect(run('--seeds', '3,3')).rejects.toThrow(/--seeds: 3 is given twice/);
+    await expect(run('--seeds', '3')).rejects.toThrow(/--seeds takes 2 to 8 seeds, one per member, got 1 \(for one model: --seed N\)/);
+    await expect(run('--seeds', '3,x')).rejects.toThrow(/--seeds must be a whole number >= 0, got "x"/);
   });
+});
+
+describe('train command, an ensemble', () => {
+  const ENSEMBLE = TINY.filter((_, i) => TINY[i] !== '--seed' && TINY[i - 1] !== '--seed');
+
+  it(
+    '--seeds trains one member per seed, resumes after Ctrl-C in the second, and writes one graph whose risk is the mean of the single models of those seeds',
+    { timeout: 120_000 },
+    async () => {
+      const single = (seed: string): Promise<string> =>
+        trainCommand(['--dataset', datasetDir, '--output', join(root, `single-${seed}`), ...ENSEMBLE, '--seed', seed], { ...quiet(), worker, now: AT }).then((s) => s!.dir);
+      const singles = [await single('3'), await single('4')];
+
+      const io = quiet();
+      const output = join(root, 'ensemble');
+      const controller = new AbortController();
+      // Ctrl-C once member 2 has its first epoch (member 1 is then finished and kept).
+      (io.stderr as unknown as PassThrough).on('data', (c: Buffer) => {
+        if (c.toString().includes('member 2/2: epoch 1/3 step 2/2')) controller.abort('interrupted (SIGINT)');
+      });
+      const cancelled = await trainCommand(['--dataset', datasetDir, '--output', output, ...ENSEMBLE, '--seeds', '3,4'], { ...io, worker, now: AT, signal: controller.signal });
+      expect(cancelled).toBeNull();
+      process.exitCode = undefined;
+      expect(io.errors()).toMatch(/member 1\/2: dataset: 3 servers/);
+      expect(io.errors()).toMatch(/member 1\/2: 3 epochs \(best \d\), /);
+      const match = /nothing written but the checkpoint of member 2's epoch (\d), to continue: npm run train -- --resume (\S+)\n/.exec(io.errors());
+      expect(match, io.errors()).not.toBeNull();
+      const runDir = match![2]!;
+      expect(readdirSync(runDir).sort()).toEqual(['checkpoint.bin', 'member-0.json', 'member-0.onnx']);
+
+      const again = quiet();
+      const summary = await trainCommand(['--resume', runDir], { ...again, worker, now: AT });
+      expect(again.errors()).toContain(`resuming member 2/2 after epoch ${match![1]} of 3`);
+      expect(again.errors()).toMatch(/member 1\/2: finished in an earlier session: 3 epochs/);
+      expect(again.text()).toMatch(/ensemble of 2 \(seeds 3, 4\), each output the mean of the members'; backend wasm; training .* \(all sessions\)/);
+      expect(again.text()).toMatch(/member 1 \(seed 3\): 3 epochs .*; finished in an earlier session\n {2}member 2 \(seed 4\): 3 epochs/);
+      expect(readdirSync(output)).toEqual(['tft_model_20260102_030405']);
+
+      const loaded = await loadModelFolder(summary!.dir);
+      const m = loaded.manifest;
+      expect(m.hyperParameters.ensembleMembers).toBe(2);
+      expect(m.training.seed).toBe(3);
+      expect(m.training.ensemble?.members.map((x) => x.seed)).toEqual([3, 4]);
+      const members = await Promise.all(singles.map((dir) => loadModelFolder(dir)));
+      // Each member is the single model of its seed, byte for byte.
+      expect(m.training.ensemble?.members.map((x) => x.onnxSha256)).toEqual(members.map((x) => x.manifest.onnx.sha256));
+      // Servers: those both members trained on.
+      const both = members[0]!.manifest.training.dataset.trainingServers.filter((s) => members[1]!.manifest.training.dataset.trainingServers.includes(s));
+      expect(m.training.dataset.trainingServers).toEqual(both);
+      expect(m.notes).toContain('An ensemble of 2 TFTs (seeds 3, 4)');
+
+      const data = await loadTrainingData(datasetDir);
+      const ds = buildDataset(data.columns, data.incidents, { seed: 3 });
+      const batch = ds.materialize('validation', Int32Array.from([0, 1, 2, 3]));
+      const feeds = { observed: batch.observed, observed_mask: batch.observedMask, known: batch.known, profile: batch.profile, server_bucket: batch.serverBucket };
+      const riskOf = async (l: Awaited<ReturnType<typeof loadModelFolder>>): Promise<Float32Array> => {
+        const session = await createInferenceSession({ modelBytes: l.onnxBytes, ...expectedTensors(l.manifest), provider: 'cpu', logger: createMemoryLogger() });
+        try {
+          return (await session.run(feeds, batch.size)).risk!.data as Float32Array;
+        } finally {
+          await session.close();
+        }
+      };
+      const [r, r3, r4] = [await riskOf(loaded), await riskOf(members[0]!), await riskOf(members[1]!)];
+      for (let i = 0; i < r.length; i++) expect(Math.abs(r[i]! - (r3[i]! + r4[i]!) / 2)).toBeLessThan(1e-6);
+    },
+  );
 });

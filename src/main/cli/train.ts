@@ -1,9 +1,13 @@
 import { parseArgs } from 'node:util';
 import {
   CHECKPOINTS_DIR,
+  DEFAULT_ENSEMBLE_SEEDS,
+  MAX_ENSEMBLE_MEMBERS,
+  MemberTracker,
   TRAIN_DEFAULTS,
   TrainingCancelled,
   startTraining,
+  type MemberRef,
   type TrainJob,
   type TrainProgress,
   type TrainRunSummary,
@@ -19,6 +23,8 @@ export const TRAIN_USAGE = `Usage: npm run train -- --dataset DIR [options]
 Trains the Temporal Fusion Transformer on a dataset folder written by \`generate\`
 (server_metrics.parquet + metrics_metadata.json with the incident list) and writes
 OUTPUT/tft_model_YYYYMMDD_HHMMSS/ (model.onnx + model.json), named by UTC time.
+By default the model is an ensemble of ${DEFAULT_ENSEMBLE_SEEDS.length} TFTs (seeds ${DEFAULT_ENSEMBLE_SEEDS.join(', ')}), trained one
+after the other, whose outputs one graph averages; --seed N trains a single model instead.
 Training runs on a worker thread. After every epoch a checkpoint goes to
 OUTPUT/${CHECKPOINTS_DIR}/tft_run_YYYYMMDD_HHMMSS/ (removed once the model folder is written).
 
@@ -28,7 +34,9 @@ Options:
   --output DIR                 where the model folder goes (default models/)
   --name NAME                  call the model folder NAME instead of tft_model_YYYYMMDD_HHMMSS; an existing
                                folder of that name is replaced once the new one is complete
-  --seed N                     seed: same seed, same model on the same backend (default ${TRAIN_DEFAULTS.seed})
+  --seeds A,B,C                an ensemble, one member per seed (2 to ${MAX_ENSEMBLE_MEMBERS}; default ${DEFAULT_ENSEMBLE_SEEDS.join(',')}):
+                               same seeds, same model on the same backend
+  --seed N                     a single model with seed N instead of an ensemble
   --patience N                 stop after N epochs without a better validation loss; 0 = never (default ${TRAIN_DEFAULTS.patience})
   --batch-size N               windows per step (default ${TRAIN_DEFAULTS.batchSize})
   --max-windows-per-epoch N    training windows per epoch, a seeded random subset (default ${TRAIN_DEFAULTS.maxWindowsPerEpoch})
@@ -42,7 +50,7 @@ Ctrl-C stops training; no model folder is written, the last epoch's checkpoint i
 `;
 
 /** Flags that set the run's settings: a resumed run keeps those it started with. */
-const SETTING_FLAGS = ['epochs', 'seed', 'patience', 'batch-size', 'max-windows-per-epoch', 'learning-rate', 'name'] as const;
+const SETTING_FLAGS = ['epochs', 'seed', 'seeds', 'patience', 'batch-size', 'max-windows-per-epoch', 'learning-rate', 'name'] as const;
 
 function intOption(flag: string, text: string, min: number): number {
   const n = Number(text);
@@ -62,21 +70,21 @@ export interface TrainCommandIo {
 }
 
 /** One line of progress: on a terminal redrawn in place, elsewhere one line per epoch. */
-function progressPrinter(stream: NodeJS.WriteStream): { update(p: TrainProgress): void; done(): void } {
+function progressPrinter(stream: NodeJS.WriteStream): { update(p: TrainProgress, prefix?: string): void; done(): void } {
   let lastDraw = -Infinity;
   let drawn = false;
-  const line = (p: TrainProgress): string =>
-    `epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} · train ${p.trainLoss.toFixed(4)}` +
+  const line = (p: TrainProgress, prefix: string): string =>
+    `${prefix}epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.steps} · train ${p.trainLoss.toFixed(4)}` +
     `${p.validationLoss === undefined ? '' : ` · val ${p.validationLoss.toFixed(4)}`} · ${formatCount(p.samplesPerSec)} windows/s · ETA ${formatDuration(p.etaSeconds)} · ${p.backend}`;
   return {
-    update(p) {
+    update(p, prefix = '') {
       if (stream.isTTY) {
         const t = performance.now();
         if (t - lastDraw < 100 && p.phase === 'train') return;
         lastDraw = t;
         drawn = true;
-        stream.write(`\r${line(p)}\u001b[K`);
-      } else if (p.phase === 'validation') stream.write(`${line(p)}\n`);
+        stream.write(`\r${line(p, prefix)}\u001b[K`);
+      } else if (p.phase === 'validation') stream.write(`${line(p, prefix)}\n`);
     },
     done() {
       if (drawn) stream.write('\n');
@@ -97,6 +105,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
       output: { type: 'string' },
       name: { type: 'string' },
       seed: { type: 'string' },
+      seeds: { type: 'string' },
       patience: { type: 'string' },
       'batch-size': { type: 'string' },
       'max-windows-per-epoch': { type: 'string' },
@@ -123,7 +132,8 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
       ...(now === undefined ? {} : { now }),
     };
   } else {
-    const int = (flag: Exclude<(typeof SETTING_FLAGS)[number], 'name' | 'learning-rate'>, fallback: number, min: number): number =>
+    if (values.seed !== undefined && values.seeds !== undefined) throw new UsageError(`--seed (one model) and --seeds (an ensemble): give one of them\n\n${TRAIN_USAGE}`);
+    const int = (flag: Exclude<(typeof SETTING_FLAGS)[number], 'name' | 'learning-rate' | 'seeds'>, fallback: number, min: number): number =>
       values[flag] === undefined ? fallback : intOption(`--${flag}`, values[flag], min);
     job = {
       kind: 'new',
@@ -131,7 +141,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
         dataset: values.dataset ?? './training/',
         output: values.output ?? 'models/',
         epochs: int('epochs', TRAIN_DEFAULTS.epochs, 1),
-        seed: int('seed', TRAIN_DEFAULTS.seed, 0),
+        ...(values.seed !== undefined ? { seed: int('seed', TRAIN_DEFAULTS.seed, 0) } : { seeds: seedList(values.seeds) }),
         patience: int('patience', TRAIN_DEFAULTS.patience, 0),
         batchSize: int('batch-size', TRAIN_DEFAULTS.batchSize, 1),
         maxWindowsPerEpoch: int('max-windows-per-epoch', TRAIN_DEFAULTS.maxWindowsPerEpoch, 1),
@@ -143,33 +153,51 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
   }
 
   const bar = progressPrinter(stderr);
-  let checkpoint: { epoch: number; dir: string } | null = null;
+  let checkpoint: { epoch: number; dir: string; member: string } | null = null;
   let checkpointDir: string | null = null;
+  let tracker: MemberTracker | undefined;
   const handle = startTraining(io.worker, job, {
     onEvent: (e) => {
       switch (e.type) {
         case 'dataset': {
           const st = e.stats;
+          tracker ??= new MemberTracker(e.members);
+          tracker.memberStarted(e.member, performance.now());
+          bar.done();
           stderr.write(
-            `dataset: ${st.servers} servers, ${st.rows.toLocaleString('en-US')} rows; windows train ${st.train.windows} (${st.train.positives} positive), ` +
+            `${memberPrefix(e)}dataset: ${st.servers} servers, ${st.rows.toLocaleString('en-US')} rows; windows train ${st.train.windows} (${st.train.positives} positive), ` +
               `validation ${st.validation.windows} (${st.validation.positives} positive; held-out servers ${st.heldOutServers.join(', ') || 'none'})\n`,
           );
           break;
         }
         case 'run':
           checkpointDir = e.checkpointDir;
-          if (e.resumedFromEpoch !== null && e.checkpointDir !== null) checkpoint = { epoch: e.resumedFromEpoch, dir: e.checkpointDir };
+          if (e.resumedFromEpoch !== null && e.checkpointDir !== null)
+            checkpoint = { epoch: e.resumedFromEpoch, dir: e.checkpointDir, member: e.request.seeds && e.request.seeds.length > 1 ? `member ${(e.resumedMember ?? 0) + 1}'s ` : '' };
           stderr.write(
             e.resumedFromEpoch === null
               ? `run ${e.runName}: checkpoints in ${e.checkpointDir}\n`
-              : `run ${e.runName}: resuming after epoch ${e.resumedFromEpoch} of ${e.request.epochs}\n`,
+              : `run ${e.runName}: resuming${e.request.seeds && e.request.seeds.length > 1 ? ` member ${(e.resumedMember ?? 0) + 1}/${e.request.seeds.length}` : ''} after epoch ${e.resumedFromEpoch} of ${e.request.epochs}\n`,
           );
           break;
-        case 'progress':
-          bar.update(e.progress);
+        case 'progress': {
+          // An ensemble's ETA is the whole run's: this member's, then the members after it.
+          tracker ??= new MemberTracker(e.members);
+          const eta = tracker.eta(e.member, e.progress.etaSeconds, performance.now());
+          bar.update(eta === null ? e.progress : { ...e.progress, etaSeconds: eta }, memberPrefix(e));
+          break;
+        }
+        case 'member':
+          tracker?.memberFinished(e.member, performance.now());
+          if (e.members > 1) {
+            bar.done();
+            stderr.write(
+              `${memberPrefix(e)}${e.reused ? 'finished in an earlier session: ' : ''}${e.epochsRun} epochs (best ${e.bestEpoch}), ${formatDuration(e.durationMs / 1000)}\n`,
+            );
+          }
           break;
         case 'checkpoint':
-          if (checkpointDir !== null) checkpoint = { epoch: e.epoch, dir: checkpointDir };
+          if (checkpointDir !== null) checkpoint = { epoch: e.epoch, dir: checkpointDir, member: e.members > 1 ? `member ${e.member + 1}'s ` : '' };
           break;
       }
     },
@@ -191,10 +219,10 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
       bar.done();
       if (error instanceof TrainingCancelled) {
         await handle.exited;
-        const kept = checkpoint as { epoch: number; dir: string } | null;
+        const kept = checkpoint as { epoch: number; dir: string; member: string } | null;
         stderr.write(
           `train: cancelled (${error.message}); nothing written` +
-            (kept === null ? '\n' : ` but the checkpoint of epoch ${kept.epoch}, to continue: npm run train -- --resume ${kept.dir}\n`),
+            (kept === null ? '\n' : ` but the checkpoint of ${kept.member}epoch ${kept.epoch}, to continue: npm run train -- --resume ${kept.dir}\n`),
         );
         process.exitCode = 130;
         return null;
@@ -203,13 +231,31 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
     }
     bar.done();
     const t = summary.training;
-    const best = t.history[t.bestEpoch - 1] ?? t.history[t.history.length - 1]!;
+    const bestLoss = (h: typeof t): string => {
+      const best = h.history[h.bestEpoch - 1] ?? h.history[h.history.length - 1]!;
+      return `train ${best.trainLoss.toFixed(4)}, validation ${best.validationLoss === null ? 'n/a' : best.validationLoss.toFixed(4)}`;
+    };
+    const resumed = summary.resumedFromEpoch !== null || summary.members.some((m) => m.reused);
+    const trainingMs = summary.members.reduce((a, m) => a + m.training.durationMs, 0);
+    const timing = `training ${formatDuration(trainingMs / 1000)}${resumed ? ' (all sessions), this session' : ', total'} ${formatDuration(summary.totalMs / 1000)}`;
+    const lines =
+      summary.members.length === 1
+        ? [
+            `  backend ${t.backend.tfName}; ${t.history.length} epochs (best ${t.bestEpoch})${summary.resumedFromEpoch === null ? '' : `, resumed after epoch ${summary.resumedFromEpoch}`}; ${Math.round(t.samplesPerSecond)} windows/s; ${timing}`,
+            `  loss at best epoch: ${bestLoss(t)}`,
+            `  validation subset: ${t.validationWindows} windows, ${t.validationPositives} positive; positive weight ${t.positiveWeight.toFixed(2)}`,
+          ]
+        : [
+            `  ensemble of ${summary.members.length} (seeds ${summary.members.map((m) => m.seed).join(', ')}), each output the mean of the members'; backend ${t.backend.tfName}; ${timing}`,
+            ...summary.members.map(
+              (m, i) =>
+                `  member ${i + 1} (seed ${m.seed}): ${m.training.history.length} epochs (best ${m.training.bestEpoch}), ${Math.round(m.training.samplesPerSecond)} windows/s; loss at best epoch: ${bestLoss(m.training)}${m.reused ? '; finished in an earlier session' : ''}`,
+            ),
+          ];
     stdout.write(
       [
         `Wrote ${summary.dir}`,
-        `  backend ${t.backend.tfName}; ${t.history.length} epochs (best ${t.bestEpoch})${summary.resumedFromEpoch === null ? '' : `, resumed after epoch ${summary.resumedFromEpoch}`}; ${Math.round(t.samplesPerSecond)} windows/s; training ${formatDuration(t.durationMs / 1000)}${summary.resumedFromEpoch === null ? ', total' : ' (all sessions), this session'} ${formatDuration(summary.totalMs / 1000)}`,
-        `  loss at best epoch: train ${best.trainLoss.toFixed(4)}, validation ${best.validationLoss === null ? 'n/a' : best.validationLoss.toFixed(4)}`,
-        `  validation subset: ${t.validationWindows} windows, ${t.validationPositives} positive; positive weight ${t.positiveWeight.toFixed(2)}`,
+        ...lines,
         `  model.onnx ${(summary.manifest.onnx.sizeBytes / 1024).toFixed(0)} KiB, ${summary.paramCount.toLocaleString('en-US')} parameters`,
         cascadeLine(summary.manifest.training.cascade),
         '',
@@ -222,10 +268,26 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
   }
 }
 
+/** "member 2/3 (seed 7): " for an ensemble's events; nothing for a single model's. */
+function memberPrefix(e: MemberRef & { seed?: number }): string {
+  return e.members > 1 ? `member ${e.member + 1}/${e.members}: ` : '';
+}
+
 /** What the data's topology taught: how often an upstream's incident took a dependent down. */
 function cascadeLine(cascade: ModelManifest['training']['cascade']): string {
   if (!cascade) return '  no topology in the dataset (metrics_metadata.json dependencies): risks are the model\'s alone';
   return `  cascades: ${cascade.followed} of ${cascade.pairs} dependents followed their upstream's incident within ${cascade.followWindowMinutes} min (coefficient ${cascade.coefficient})`;
+}
+
+/** --seeds: 2 to MAX_ENSEMBLE_MEMBERS distinct whole numbers >= 0, comma-separated (default DEFAULT_ENSEMBLE_SEEDS). */
+function seedList(text: string | undefined): number[] {
+  if (text === undefined) return [...DEFAULT_ENSEMBLE_SEEDS];
+  const seeds = text.split(',').map((part) => intOption('--seeds', part.trim(), 0));
+  if (seeds.length < 2 || seeds.length > MAX_ENSEMBLE_MEMBERS)
+    throw new UsageError(`--seeds takes 2 to ${MAX_ENSEMBLE_MEMBERS} seeds, one per member, got ${seeds.length} (for one model: --seed N)`);
+  const twice = seeds.find((x, i) => seeds.indexOf(x) !== i);
+  if (twice !== undefined) throw new UsageError(`--seeds: ${twice} is given twice; each member needs its own seed`);
+  return seeds;
 }
 
 function positiveNumber(flag: string, text: string): number {

@@ -152,6 +152,12 @@ export const TrainSettingsSchema = z.strictObject({
   maxWindowsPerEpoch: z.number().int().min(8).max(100_000).default(256),
   size: z.enum(MODEL_SIZES).default('small'),
   seed: z.number().int().min(0).max(2 ** 31).default(42),
+  /**
+   * TFTs trained and averaged into one graph (an ensemble; seeds seed, seed+1, ...): each member is
+   * one more training run, so a job takes about `members` times as long. 1 = a single model; the
+   * bundled model has 3.
+   */
+  members: z.number().int().min(1).max(5).default(1),
   /** Evaluate the new model (and the active one) on a small unseen fleet when training ends. */
   evaluate: z.boolean().default(true),
   /** Big enough that a few incidents get scored (a simulated server has one every week or two). */
@@ -205,6 +211,13 @@ export const TrainProgressSchema = z.object({
   /** Null until it can be estimated. */
   etaSeconds: z.number().nullable(),
   backend: z.string(),
+  /**
+   * Ensembles (settings.members > 1): the member training now, 1-based, of `members`; `epoch`,
+   * `epochs`, `step` and `steps` are that member's, `etaSeconds` the whole run's. Absent for a
+   * single model.
+   */
+  member: z.number().int().min(1).optional(),
+  members: z.number().int().min(1).optional(),
 });
 export type TrainJobProgress = z.infer<typeof TrainProgressSchema>;
 
@@ -230,8 +243,18 @@ export const TrainJobSchema = z.object({
   settings: TrainSettingsSchema,
   check: DataCheckSchema.nullable(),
   progress: TrainProgressSchema.nullable(),
-  /** One point per finished epoch: the loss chart. */
-  epochs: z.array(z.object({ epoch: z.number().int(), trainLoss: z.number().nullable(), validationLoss: z.number().nullable() })),
+  /**
+   * One point per finished epoch: the loss chart. Ensembles: every member's epochs in order, each
+   * point with its `member` (1-based; the epoch counter restarts with each member).
+   */
+  epochs: z.array(
+    z.object({
+      epoch: z.number().int(),
+      member: z.number().int().min(1).optional(),
+      trainLoss: z.number().nullable(),
+      validationLoss: z.number().nullable(),
+    }),
+  ),
   /** The model folder written (finished jobs). */
   model: z.object({ id: z.string(), dir: z.string(), name: z.string(), version: z.string() }).nullable(),
   evaluation: ModelEvaluationSchema.nullable(),

@@ -12,7 +12,7 @@ import {
   type TrainSettings,
   type TrainTrigger,
 } from '@shared/domain';
-import { startTraining, TrainingCancelled, type TrainingHandle, type TrainWorkerFactory } from '../model/train';
+import { MemberTracker, startTraining, TrainingCancelled, type TrainingHandle, type TrainWorkerFactory } from '../model/train';
 import type { MetricsStore } from '../store';
 import { writeFileAtomic } from '../util/atomic-write';
 import type { Logger } from '../util/logger';
@@ -238,6 +238,8 @@ export class TrainingJobs {
       update({ state: 'training', detail: 'starting the training worker' });
       this.save(job);
       const s = job.settings;
+      const members = s.members;
+      const track = new MemberTracker(members);
       const handle = startTraining(
         worker,
         {
@@ -250,7 +252,8 @@ export class TrainingJobs {
             batchSize: s.batchSize,
             maxWindowsPerEpoch: s.maxWindowsPerEpoch,
             maxValidationWindows: Math.max(64, s.maxWindowsPerEpoch),
-            seed: s.seed,
+            // Two or more seeds: an ensemble of that many TFTs, one graph averaging them.
+            ...(members > 1 ? { seeds: ensembleSeeds(s.seed, members) } : { seed: s.seed }),
             hyper: { ...MODEL_SIZE_HYPER[s.size] },
             checkpoints: false,
           },
@@ -259,12 +262,20 @@ export class TrainingJobs {
         {
           ...(this.options.cancelGraceMs === undefined ? {} : { cancelGraceMs: this.options.cancelGraceMs }),
           onEvent: (e) => {
-            if (e.type === 'dataset')
+            if (e.type === 'dataset') {
+              track.memberStarted(e.member, performance.now());
               update({
-                detail: `${e.stats.servers} servers; ${e.stats.train.windows} training and ${e.stats.validation.windows} validation windows`,
+                detail: `${track.prefix(e.member)}${e.stats.servers} servers; ${e.stats.train.windows} training and ${e.stats.validation.windows} validation windows`,
               });
-            else if (e.type === 'progress') {
+            } else if (e.type === 'member') {
+              track.memberFinished(e.member, performance.now());
+              if (members > 1) {
+                update({ detail: `member ${e.member + 1} of ${members} done (${e.epochsRun} epochs)` });
+                this.save(job);
+              }
+            } else if (e.type === 'progress') {
               const p = e.progress;
+              const ensemble = members > 1;
               const progress = {
                 phase: p.phase,
                 epoch: p.epoch,
@@ -274,15 +285,25 @@ export class TrainingJobs {
                 trainLoss: finiteOrNull(p.trainLoss),
                 validationLoss: finiteOrNull(p.validationLoss),
                 samplesPerSec: finiteOrNull(p.samplesPerSec) ?? 0,
-                etaSeconds: finiteOrNull(p.etaSeconds),
+                // The member's own ETA, plus the members after it (as long as those before took).
+                etaSeconds: track.eta(e.member, finiteOrNull(p.etaSeconds), performance.now()),
                 backend: p.backend,
+                ...(ensemble ? { member: e.member + 1, members } : {}),
               };
+              const prefix = track.prefix(e.member);
               if (p.phase === 'validation') {
-                const epochs = job.epochs.filter((x) => x.epoch !== p.epoch);
-                epochs.push({ epoch: p.epoch, trainLoss: finiteOrNull(p.trainLoss), validationLoss: finiteOrNull(p.validationLoss) });
-                update({ progress, epochs, detail: `epoch ${p.epoch} of ${p.epochs} done` });
+                // The epoch counter restarts with each member: a point is one member's epoch.
+                const member = ensemble ? e.member + 1 : undefined;
+                const epochs = job.epochs.filter((x) => x.epoch !== p.epoch || x.member !== member);
+                epochs.push({
+                  epoch: p.epoch,
+                  ...(member === undefined ? {} : { member }),
+                  trainLoss: finiteOrNull(p.trainLoss),
+                  validationLoss: finiteOrNull(p.validationLoss),
+                });
+                update({ progress, epochs, detail: `${prefix}epoch ${p.epoch} of ${p.epochs} done` });
                 this.save(job);
-              } else update({ progress, detail: `epoch ${p.epoch} of ${p.epochs}, step ${p.step} of ${p.steps}` }, false);
+              } else update({ progress, detail: `${prefix}epoch ${p.epoch} of ${p.epochs}, step ${p.step} of ${p.steps}` }, false);
             }
           },
         },
@@ -404,6 +425,11 @@ export class TrainingJobs {
     for (const old of loaded.slice(MAX_JOBS)) rmSync(join(this.jobsDir, `${old.id}.json`), { force: true });
     for (const job of loaded.slice(0, MAX_JOBS)) this.jobs.set(job.id, job);
   }
+}
+
+/** An ensemble's seeds: the settings' seed, then the next ones (distinct, as the request needs). */
+export function ensembleSeeds(seed: number, members: number): number[] {
+  return Array.from({ length: members }, (_, i) => seed + i);
 }
 
 /** JSON has no NaN or Infinity: they travel as null. */

@@ -10,7 +10,7 @@ import { Panel } from '../components/Panel';
 import { View } from '../components/View';
 import { formatTimestamp } from '../format';
 import { EvaluationTable } from './ModelsView.evaluation';
-import { describeSettings, formatBytes, formatMs, modelLabel, shortSha } from './models-format';
+import { describeSettings, ensembleMembers, formatBytes, formatMs, modelLabel, shortSha } from './models-format';
 import './ModelsView.css';
 
 export function ModelsView() {
@@ -227,6 +227,7 @@ function ModelRow({
               {m.training.backend} · {formatMs(m.training.durationMs)}
             </div>
             <div className="models-sub">
+              {ensembleMembers(m.settings) > 1 ? 'member 1: ' : ''}
               {m.training.epochsRun} epochs (best {m.training.bestEpoch}) · {Math.round(m.training.samplesPerSecond)} windows/s
             </div>
           </>

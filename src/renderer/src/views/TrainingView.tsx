@@ -21,6 +21,7 @@ import {
   formToInput,
   isRunning,
   jobFraction,
+  jobMember,
   lossSeries,
   newerJob,
   type WizardForm,
@@ -268,6 +269,7 @@ function Wizard({
               ))}
             </select>,
           )}
+          {field('members', 'Members', numberInput('members', 1, 5), 'TFTs averaged into one model; each one more run')}
           {field('batchSize', 'Batch size', numberInput('batchSize', 1, 1024))}
           {field('maxWindowsPerEpoch', 'Windows per epoch', numberInput('maxWindowsPerEpoch', 8, 100_000), 'a seeded random subset each epoch')}
         </div>
@@ -349,6 +351,7 @@ function JobProgress({ job, busy, onCancel }: { job: TrainJob; busy: boolean; on
   const theme = useChartTheme();
   const p = job.progress;
   const fraction = jobFraction(job);
+  const { member, members } = jobMember(job);
   const series = lossSeries(job);
   const option = {
     ...baseOption(theme),
@@ -356,7 +359,14 @@ function JobProgress({ job, busy, onCancel }: { job: TrainJob; busy: boolean; on
     grid: { left: 48, right: 16, top: 28, bottom: 32 },
     legend: { top: 0, textStyle: { color: theme.muted } },
     tooltip: { ...baseOption(theme).tooltip, trigger: 'axis' },
-    xAxis: valueAxis(theme, { name: 'epoch', nameLocation: 'middle', nameGap: 22, min: 0, max: job.settings.epochs, splitLine: { show: false } }),
+    xAxis: valueAxis(theme, {
+      name: members > 1 ? 'epoch (members one after another)' : 'epoch',
+      nameLocation: 'middle',
+      nameGap: 22,
+      min: 0,
+      max: job.settings.epochs * members,
+      splitLine: { show: false },
+    }),
     yAxis: valueAxis(theme, { scale: true }),
     series: [
       { name: 'train loss', type: 'line', data: series.train, showSymbol: true, lineStyle: { color: theme.accent }, itemStyle: { color: theme.accent } },
@@ -385,6 +395,12 @@ function JobProgress({ job, busy, onCancel }: { job: TrainJob; busy: boolean; on
         {job.detail}
       </p>
       <dl className="training-facts">
+        {members > 1 && (
+          <div>
+            <dt>Member</dt>
+            <dd data-testid="training-member">{`member ${member} of ${members}`}</dd>
+          </div>
+        )}
         <div>
           <dt>Epoch</dt>
           <dd data-testid="training-epoch">{p ? `${p.epoch} / ${p.epochs}` : '—'}</dd>
@@ -461,6 +477,7 @@ function JobResult({
         <>
           <p className="small muted">
             New model <strong data-testid="training-new-model">{`${job.model.name} ${job.model.version}`}</strong>
+            {job.settings.members > 1 && ` · an ensemble of ${job.settings.members} TFTs`}
             {job.epochs.length > 0 && ` · ${job.epochs.length} epochs, last validation loss ${job.epochs.at(-1)?.validationLoss?.toFixed(4) ?? '—'}`}
           </p>
           {job.evaluation ? (

@@ -24,6 +24,8 @@ describe('models formatting', () => {
     expect(formatMs(850)).toBe('850 ms');
     expect(formatMs(65_000)).toBe('1 m 05 s');
     expect(describeSettings({ hidden: 8, heads: 2, epochs: 3 })).toBe('hidden 8 · 2 heads · ≤ 3 epochs');
+    expect(describeSettings({ ensembleMembers: 3, hidden: 24, heads: 4 })).toBe('ensemble of 3 · hidden 24 · 4 heads');
+    expect(describeSettings({ ensembleMembers: 1, hidden: 24 })).toBe('hidden 24');
   });
 
   it('puts the models first, then the first evaluation’s baselines, and marks the best per row', () => {

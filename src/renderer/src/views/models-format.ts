@@ -32,11 +32,19 @@ export function formatMs(ms: number | null | undefined): string {
 export function describeSettings(settings: ModelEntry['settings']): string {
   if (!settings) return '—';
   const parts: string[] = [];
+  const members = ensembleMembers(settings);
+  if (members > 1) parts.push(`ensemble of ${members}`);
   if (typeof settings.hidden === 'number') parts.push(`hidden ${settings.hidden}`);
   if (typeof settings.heads === 'number') parts.push(`${settings.heads} heads`);
   if (typeof settings.epochs === 'number') parts.push(`≤ ${settings.epochs} epochs`);
   if (typeof settings.batchSize === 'number') parts.push(`batch ${settings.batchSize}`);
   return parts.length > 0 ? parts.join(' · ') : '—';
+}
+
+/** How many TFTs the model's graph averages (model.json hyperParameters.ensembleMembers; 1 when absent). */
+export function ensembleMembers(settings: ModelEntry['settings']): number {
+  const n = settings?.ensembleMembers;
+  return typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
 }
 
 /** A model as people name it: "tft 20261126_224832". */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { api } from '@shared/contract';
 import type { TrainJob } from '@shared/domain';
-import { DEFAULT_FORM, currentJob, dataKey, formToInput, jobFraction, lossSeries, newerJob } from './training-model';
+import { DEFAULT_FORM, currentJob, dataKey, formToInput, jobFraction, jobMember, lossSeries, newerJob } from './training-model';
 
 const job = (over: Partial<TrainJob> = {}): TrainJob => ({
   id: 'job-1',
@@ -43,7 +43,18 @@ describe('the wizard form', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.input.data).toEqual({ kind: 'simulated', servers: 8, days: 4, seed: 'wizard' });
+    expect(result.input.settings.members).toBe(1);
     expect(api['model.train'].input.safeParse(result.input).success).toBe(true);
+  });
+
+  it('passes the ensemble size, 1 to 5 members', () => {
+    const three = formToInput({ ...DEFAULT_FORM, members: '3' });
+    expect(three.ok && three.input.settings.members).toBe(3);
+    if (three.ok) expect(api['model.train'].input.parse(three.input).settings.members).toBe(3);
+    for (const bad of ['0', '6', '1.5', '']) {
+      const r = formToInput({ ...DEFAULT_FORM, members: bad });
+      expect(r.ok ? null : r.errors.members).toMatch(/from 1 to 5|a whole number/);
+    }
   });
 
   it('names every bad field', () => {
@@ -94,5 +105,57 @@ describe('following a job', () => {
     expect(lossSeries(j)).toEqual({ train: [[1, 1.9], [1.5, 1.8]], validation: [[1, 2.1]] });
     expect(jobFraction(j)).toBeCloseTo(1.5 / 4);
     expect(jobFraction(job({ state: 'finished' }))).toBe(1);
+  });
+});
+
+describe('following an ensemble job', () => {
+  const settings = { ...api['model.train'].input.parse({ data: { kind: 'simulated' } }).settings, epochs: 4, members: 3 };
+  const memberProgress = (member: number, epoch: number, step: number, phase: 'train' | 'validation' = 'train') => ({
+    ...progress(epoch, step, phase),
+    member,
+    members: 3,
+  });
+
+  it('counts finished members in the share done: the epoch counter restarts with each member', () => {
+    const j = job({ settings, progress: memberProgress(2, 2, 5) });
+    expect(jobMember(j)).toEqual({ member: 2, members: 3 });
+    expect(jobFraction(j)).toBeCloseTo((1 + 1.5 / 4) / 3);
+    expect(jobFraction(job({ settings, progress: memberProgress(3, 4, 10, 'validation') }))).toBe(1);
+    // Before the first progress event: member 1 of the settings' members, nothing done.
+    expect(jobMember(job({ settings }))).toEqual({ member: 1, members: 3 });
+    expect(jobFraction(job({ settings }))).toBe(0);
+    // A single model: as before.
+    expect(jobMember(job({ progress: progress(2, 5) }))).toEqual({ member: 1, members: 1 });
+  });
+
+  it('charts the members one after another on the epoch axis', () => {
+    const j = job({
+      settings,
+      epochs: [
+        { epoch: 1, member: 1, trainLoss: 1.9, validationLoss: 2.1 },
+        { epoch: 2, member: 1, trainLoss: 1.7, validationLoss: 2.0 },
+        { epoch: 1, member: 2, trainLoss: 1.95, validationLoss: 2.2 },
+      ],
+      progress: memberProgress(2, 2, 5),
+    });
+    const s = lossSeries(j);
+    expect(s.validation).toEqual([
+      [1, 2.1],
+      [2, 2.0],
+      [5, 2.2],
+    ]);
+    expect(s.train.at(-1)).toEqual([5.5, 1.8]);
+  });
+
+  it('keeps the record with more finished epochs across members', () => {
+    const a = job({ settings, epochs: [{ epoch: 1, member: 1, trainLoss: 1, validationLoss: 1 }] });
+    const b = job({
+      settings,
+      epochs: [
+        { epoch: 1, member: 1, trainLoss: 1, validationLoss: 1 },
+        { epoch: 1, member: 2, trainLoss: 1, validationLoss: 1 },
+      ],
+    });
+    expect(newerJob(b, a)).toBe(b);
   });
 });

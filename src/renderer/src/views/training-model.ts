@@ -17,6 +17,8 @@ export interface WizardForm {
   epochs: string;
   patience: string;
   size: ModelSize;
+  /** TFTs averaged into one graph (1..5); each one more training run. */
+  members: string;
   batchSize: string;
   maxWindowsPerEpoch: string;
   evaluate: boolean;
@@ -35,6 +37,7 @@ export const DEFAULT_FORM: WizardForm = {
   epochs: '3',
   patience: '2',
   size: 'small',
+  members: '1',
   batchSize: '32',
   maxWindowsPerEpoch: '256',
   evaluate: true,
@@ -100,6 +103,7 @@ export function formToInput(form: WizardForm): FormResult {
     batchSize: num('batchSize', 1, 1024),
     maxWindowsPerEpoch: num('maxWindowsPerEpoch', 8, 100_000),
     size: form.size,
+    members: num('members', 1, 5),
     evaluate: form.evaluate,
     evaluationServers: form.evaluate ? num('evaluationServers', 1, 50) : 4,
     evaluationDays: form.evaluate ? num('evaluationDays', 2, 30) : 3,
@@ -137,27 +141,43 @@ export function newerJob(a: TrainJob | null, b: TrainJob | null): TrainJob | nul
   return b;
 }
 
-/** Share of the run done, 0..1: finished epochs plus the current epoch's steps. */
+/** The ensemble member training now (1-based) and how many there are; 1 of 1 for a single model. */
+export function jobMember(job: Pick<TrainJob, 'progress' | 'settings'>): { member: number; members: number } {
+  const members = job.progress?.members ?? job.settings.members;
+  return { member: Math.min(members, job.progress?.member ?? 1), members };
+}
+
+/**
+ * Share of the run done, 0..1: finished members, then the current member's finished epochs plus
+ * its current epoch's steps (the epoch counter restarts with each member).
+ */
 export function jobFraction(job: TrainJob): number {
   if (job.state === 'finished') return 1;
   const p = job.progress;
   if (!p || p.epochs === 0) return 0;
+  const { member, members } = jobMember(job);
   const inEpoch = p.phase === 'validation' ? 1 : p.steps > 0 ? p.step / p.steps : 0;
-  return Math.min(1, (p.epoch - 1 + inEpoch) / p.epochs);
+  const inMember = Math.min(1, (p.epoch - 1 + inEpoch) / p.epochs);
+  return Math.min(1, (member - 1 + inMember) / members);
 }
 
-/** The loss chart's series: one point per finished epoch, and the running epoch's train loss. */
+/**
+ * The loss chart's series: one point per finished epoch, and the running epoch's train loss. An
+ * ensemble's members follow one another on the axis: member k's epoch e at (k - 1) x epochs + e.
+ */
 export function lossSeries(job: TrainJob): { train: [number, number][]; validation: [number, number][] } {
+  const per = job.settings.epochs;
+  const x = (epoch: number, member: number | undefined): number => ((member ?? 1) - 1) * per + epoch;
   const train: [number, number][] = job.epochs
     .filter((e): e is typeof e & { trainLoss: number } => e.trainLoss !== null)
-    .map((e) => [e.epoch, e.trainLoss]);
+    .map((e) => [x(e.epoch, e.member), e.trainLoss]);
   const validation: [number, number][] = job.epochs
     .filter((e): e is typeof e & { validationLoss: number } => e.validationLoss !== null)
-    .map((e) => [e.epoch, e.validationLoss]);
+    .map((e) => [x(e.epoch, e.member), e.validationLoss]);
   const p = job.progress;
-  if (p && p.trainLoss !== null && isRunning(job) && p.phase === 'train' && !job.epochs.some((e) => e.epoch === p.epoch)) {
+  if (p && p.trainLoss !== null && isRunning(job) && p.phase === 'train' && !job.epochs.some((e) => e.epoch === p.epoch && e.member === p.member)) {
     const steps = Math.max(1, p.steps);
-    train.push([p.epoch - 1 + p.step / steps, p.trainLoss]);
+    train.push([x(p.epoch, p.member) - 1 + p.step / steps, p.trainLoss]);
   }
   return { train, validation };
 }

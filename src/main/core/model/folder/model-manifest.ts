@@ -178,6 +178,37 @@ export const DatasetSummarySchema = z
   });
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
 
+const SeasonalBlendSchema = z.strictObject({
+  lagSteps: count,
+  blend: z.array(z.number().min(0).max(1)),
+  maeModel: z.array(finite.nullable()),
+  maeBlended: z.array(finite.nullable()),
+  windows: count,
+});
+
+/** One member of an ensemble: its own run, as the single-model fields describe one. */
+const EnsembleMemberSchema = z
+  .strictObject({
+    seed: z.number().int(),
+    epochsRun: count,
+    bestEpoch: count,
+    durationMs: z.number().min(0),
+    samplesPerSecond: z.number().min(0),
+    finalTrainLoss: finite,
+    finalValidationLoss: finite.nullable(),
+    seasonalBlend: SeasonalBlendSchema.optional(),
+    /** The Platt scaling folded into the member's risk head: sigmoid(a x logit + b). */
+    riskCalibration: z.strictObject({ a: finite, b: finite, windows: count, positives: count }).optional(),
+    /** sha256 of the member's own graph, before the merge. */
+    onnxSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .refine((m) => m.bestEpoch <= m.epochsRun, { message: 'best epoch after the last epoch run', path: ['bestEpoch'] });
+
+/**
+ * For a model folder written by the app's training: how it was trained. For an ensemble the
+ * single-model fields (seed, epochsRun, bestEpoch, losses, seasonalBlend) are member 0's,
+ * durationMs and samplesPerSecond the whole run's; `ensemble.members` has every member's.
+ */
 export const TrainingSummarySchema = z
   .strictObject({
     /** TF.js backend that trained it: "tensorflow" (tfjs-node[-gpu]), "wasm", "cpu". */
@@ -196,15 +227,7 @@ export const TrainingSummarySchema = z
      * before (yesterday's), per target, fitted after training on validation windows; the MAE of
      * the median (metric units) there without and with it. Absent: no blend in the graph.
      */
-    seasonalBlend: z
-      .strictObject({
-        lagSteps: count,
-        blend: z.array(z.number().min(0).max(1)),
-        maeModel: z.array(finite.nullable()),
-        maeBlended: z.array(finite.nullable()),
-        windows: count,
-      })
-      .optional(),
+    seasonalBlend: SeasonalBlendSchema.optional(),
     /**
      * How often an incident on a server others depend on was followed by one on a dependent
      * within `followWindowMinutes`, counted in the training data (model/upstream-risk.ts). Where
@@ -220,6 +243,11 @@ export const TrainingSummarySchema = z
       })
       .refine((c) => c.followed <= c.pairs, { message: 'followed exceeds pairs', path: ['followed'] })
       .optional(),
+    /**
+     * Present when the graph is an ensemble: one TFT per member, all reading the same inputs,
+     * each output the mean of the members' (model/onnx/ensemble.ts).
+     */
+    ensemble: z.strictObject({ combine: z.literal('mean'), members: z.array(EnsembleMemberSchema).min(2) }).optional(),
     dataset: DatasetSummarySchema,
   })
   .superRefine((t, ctx) => {

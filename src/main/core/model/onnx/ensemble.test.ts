@@ -66,7 +66,7 @@ describe('mergeOnnxEnsemble', () => {
     const names = g.initializer!.map((t) => t.name!);
     expect(new Set(names).size).toBe(names.length);
     expect(names.filter((n) => n.startsWith('m2/')).length).toBe(decodeModel(members[2]!.bytes).graph!.initializer!.length);
-    const meta = Object.fromEntries(proto.metadataProps!.map((p) => [p.key, p.value]));
+    const meta = Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key, p.value]));
     expect(meta['m1/lstm']).toBe('fused');
     expect(meta.ensemble).toBe('three workloads');
   });

@@ -74,12 +74,12 @@ export function mergeOnnxEnsemble(members: readonly Uint8Array[], options: Ensem
   }
 
   const model = proto.ModelProto.create({
-    irVersion: first.irVersion,
+    irVersion: Number(first.irVersion ?? 0),
     opsetImport: first.opsetImport,
     producerName: options.producerName ?? first.producerName ?? '',
     producerVersion: first.producerVersion ?? '',
     docString: options.docString ?? `Ensemble of ${models.length} models: each output is the mean of the members'`,
-    modelVersion: first.modelVersion,
+    modelVersion: Number(first.modelVersion ?? 1),
     metadataProps: [
       ...models.flatMap((m, i) => (m.metadataProps ?? []).map((p) => ({ key: `m${i}/${p.key ?? ''}`, value: p.value ?? '' }))),
       ...Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),

@@ -63,6 +63,8 @@ export interface TrainCheckpoint {
   runName: string;
   request: TrainRunRequest;
   dataset: DatasetIdentity;
+  /** Which member of an ensemble run the state belongs to (0-based; absent: 0). */
+  member?: number;
   state: TrainCheckpointState;
 }
 
@@ -76,6 +78,7 @@ const CheckpointHeaderSchema = z.strictObject({
   runName: z.string().min(1),
   request: TrainRunRequestSchema,
   dataset: z.strictObject({ metricsFile: z.string(), metricsSha256: SHA256, metadataSha256: SHA256 }),
+  member: count.optional(),
   state: z.strictObject({
     epoch: z.number().int().min(1),
     // Loose: a setting or history field added by a later build travels through unchanged.
@@ -134,6 +137,7 @@ export function encodeCheckpoint(checkpoint: TrainCheckpoint, writtenAt = new Da
     runName: checkpoint.runName,
     request: checkpoint.request,
     dataset: checkpoint.dataset,
+    ...(checkpoint.member === undefined ? {} : { member: checkpoint.member }),
     state: {
       epoch: state.epoch,
       settings: state.settings,
@@ -226,7 +230,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): TrainCheckpoi
     elapsedMs: s.elapsedMs,
     rngDraws: s.rngDraws,
   };
-  return { runName: header.runName, request: header.request, dataset: header.dataset, state };
+  return { runName: header.runName, request: header.request, dataset: header.dataset, ...(header.member === undefined ? {} : { member: header.member }), state };
 }
 
 /**

@@ -29,10 +29,13 @@ export {
   type LoadedTrainingData,
 } from './training-data';
 export {
+  DEFAULT_ENSEMBLE_SEEDS,
+  MAX_ENSEMBLE_MEMBERS,
   resolveTrainRequest,
   type TrainJob,
   type TrainRequestInput,
   type TrainRunRequest,
 } from './train-request';
-export { modelFolderName, runTraining, type RunTrainingOptions, type TrainRunEvent, type TrainRunSummary } from './run-training';
+export { modelFolderName, runTraining, type MemberRef, type RunTrainingOptions, type TrainRunEvent, type TrainRunSummary } from './run-training';
+export { MemberTracker } from './member-tracker';
 export { startTraining, type StartTrainingOptions, type TrainWorkerFactory, type TrainingHandle } from './train-worker';

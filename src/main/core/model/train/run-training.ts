@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
-import { exportTftToOnnx, onnxSectionDraft } from '../export';
+import { exportTftToOnnx } from '../export';
+import { mergeOnnxEnsemble, ONNX_OPSET } from '../onnx';
 import type { DatasetStats, FeatureDataset, FeatureSpec } from '../features';
 import { writeModelFolder, type ModelManifest, type ModelManifestDraft } from '../folder';
 import { DEFAULT_HYPER_PARAMS } from '../tft/config';
 import type { TftModel } from '../tft/tft-tfjs';
+import { readFinishedMembers, writeFinishedMember, type FinishedMember } from './ensemble-members';
 import {
   createRunDir,
   readCheckpoint,
@@ -36,18 +38,33 @@ import { fitCascadeCoefficient } from '../upstream-risk';
 
 /** What a run reports while it works. */
 export type TrainRunEvent =
-  | { type: 'dataset'; description: string; metricsFile: string; stats: DatasetStats }
-  | {
-      type: 'run';
-      runName: string;
+  | { type: 'run'; runName: string;
       /** Where this run's checkpoints go (null: checkpoints off). */
       checkpointDir: string | null;
-      /** The epoch the run continues after, when resumed. */
+      /** The epoch the run continues after, when resumed (of member `resumedMember`). */
       resumedFromEpoch: number | null;
+      /** The ensemble member the resumed epoch belongs to; members before it are finished. */
+      resumedMember: number | null;
       request: TrainRunRequest;
     }
-  | { type: 'progress'; progress: TrainProgress }
-  | { type: 'checkpoint'; epoch: number; file: string };
+  | ({ type: 'dataset'; description: string; metricsFile: string; stats: DatasetStats } & MemberRef)
+  | ({ type: 'progress'; progress: TrainProgress } & MemberRef)
+  | ({ type: 'checkpoint'; epoch: number; file: string } & MemberRef)
+  | ({
+      type: 'member';
+      seed: number;
+      epochsRun: number;
+      bestEpoch: number;
+      durationMs: number;
+      /** Finished in an earlier session of the run (resume): not trained again. */
+      reused: boolean;
+    } & MemberRef);
+
+/** Which ensemble member an event is about: 0-based, of `members` (1 for a single model). */
+export interface MemberRef {
+  member: number;
+  members: number;
+}
 
 /** What a finished run returns (plain data: it crosses the worker boundary). */
 export interface TrainRunSummary {
@@ -56,10 +73,16 @@ export interface TrainRunSummary {
   manifest: ModelManifest;
   runName: string;
   resumedFromEpoch: number | null;
-  /** trainTft's result without the model. */
+  /** trainTft's result without the model (member 0's, for an ensemble). */
   training: Omit<TrainTftResult, 'model'>;
+  /** Each member's seed, result and hashes (one entry for a single model). */
+  members: { seed: number; training: Omit<TrainTftResult, 'model'>; weightsSha256: string; reused: boolean }[];
+  /** Parameters of the whole graph (all members). */
   paramCount: number;
-  /** sha256 over the kept weights (names sorted, shapes, float32 bytes): equal runs, equal hash. */
+  /**
+   * sha256 over the kept weights (names sorted, shapes, float32 bytes): equal runs, equal hash.
+   * For an ensemble, over the members' hashes in order.
+   */
   weightsSha256: string;
   /** This session's wall time (loading, training, export and write). */
   totalMs: number;
@@ -116,9 +139,8 @@ export async function runTraining(job: TrainJob, options: RunTrainingOptions = {
   };
   if (resumed) checkSameDataset(resumed, identity, data);
   checkCancelled();
-  const dataset = buildTrainingDataset(data, request.spec, request.seed);
-  emit({ type: 'dataset', description: data.description, metricsFile: data.metricsFile, stats: dataset.stats });
-  checkCancelled();
+  const seeds = request.seeds ?? [request.seed];
+  const members = seeds.length;
 
   let runName: string;
   let checkpointDir: string | null = null;
@@ -128,78 +150,143 @@ export async function runTraining(job: TrainJob, options: RunTrainingOptions = {
   } else if (request.checkpoints) {
     ({ runName, dir: checkpointDir } = await createRunDir(request.output, now()));
   } else runName = runNameFor(now());
-  const resumedFromEpoch = resumed?.state.epoch ?? null;
-  emit({ type: 'run', runName, checkpointDir, resumedFromEpoch, request });
+  const reusable = resumed && checkpointDir !== null ? await readFinishedMembers(checkpointDir, seeds) : [];
+  // The checkpoint continues its member unless that member is already finished (the run stopped
+  // between a member's last epoch and the next one's first).
+  const resumedMember = resumed ? (resumed.member ?? 0) : null;
+  const resumeState = resumed && resumedMember !== null && resumedMember >= reusable.length ? resumed.state : undefined;
+  emit({
+    type: 'run',
+    runName,
+    checkpointDir,
+    resumedFromEpoch: resumeState ? resumeState.epoch : null,
+    resumedMember: resumeState ? resumedMember : null,
+    request,
+  });
 
-  let wroteCheckpoint = false;
-  let result: TrainTftResult;
+  let wroteCheckpoint = reusable.length > 0;
+  const finished: (FinishedMember & { reused: boolean })[] = [];
+  const trainingServerSets: Set<string>[] = [];
+  let firstDataset: FeatureDataset | null = null;
   try {
-    const dir = checkpointDir;
-    result = await trainTft({
-      dataset,
-      ...trainOptionsOf(request),
-      ...(job.backend === undefined ? {} : { backend: job.backend }),
-      ...(signal === undefined ? {} : { signal }),
-      ...(resumed === undefined ? {} : { resumeFrom: resumed.state }),
-      onProgress: (progress) => emit({ type: 'progress', progress }),
-      ...(dir === null
-        ? {}
-        : {
-            checkpoint: async (state) => {
-              const file = await writeCheckpoint(dir, { runName, request, dataset: identity, state });
-              wroteCheckpoint = true;
-              emit({ type: 'checkpoint', epoch: state.epoch, file });
-            },
-          }),
-    });
+    for (let member = 0; member < members; member++) {
+      checkCancelled();
+      const seed = seeds[member]!;
+      const ref = { member, members };
+      const dataset = buildTrainingDataset(data, request.spec, seed);
+      if (member === 0) firstDataset = dataset;
+      trainingServerSets.push(new Set(dataset.trainServers));
+      const done = reusable[member];
+      if (done) {
+        finished.push({ ...done, reused: true });
+        emit({ type: 'member', ...ref, seed, epochsRun: done.training.history.length, bestEpoch: done.training.bestEpoch, durationMs: done.training.durationMs, reused: true });
+        continue;
+      }
+      emit({ type: 'dataset', ...ref, description: data.description, metricsFile: data.metricsFile, stats: dataset.stats });
+      checkCancelled();
+      const dir = checkpointDir;
+      const result = await trainTft({
+        dataset,
+        ...trainOptionsOf(request),
+        seed,
+        ...(job.backend === undefined ? {} : { backend: job.backend }),
+        ...(signal === undefined ? {} : { signal }),
+        ...(resumeState !== undefined && member === resumedMember ? { resumeFrom: resumeState } : {}),
+        onProgress: (progress) => emit({ type: 'progress', ...ref, progress }),
+        ...(dir === null
+          ? {}
+          : {
+              checkpoint: async (state) => {
+                const file = await writeCheckpoint(dir, { runName, request, dataset: identity, ...(members > 1 ? { member } : {}), state });
+                wroteCheckpoint = true;
+                emit({ type: 'checkpoint', ...ref, epoch: state.epoch, file });
+              },
+            }),
+      });
+      const { model, ...training } = result;
+      try {
+        checkCancelled();
+        const outcome = exportMember(model, dataset, { index: member, seed, training });
+        if (dir !== null && members > 1) await writeFinishedMember(dir, outcome);
+        finished.push({ ...outcome, reused: false });
+        emit({ type: 'member', ...ref, seed, epochsRun: training.history.length, bestEpoch: training.bestEpoch, durationMs: training.durationMs, reused: false });
+      } finally {
+        model.dispose();
+      }
+    }
   } catch (error) {
     // A new run that never reached its first checkpoint leaves nothing behind.
     if (!resumed && checkpointDir !== null && !wroteCheckpoint) await removeRunDir(checkpointDir).catch(() => undefined);
     throw error;
   }
 
-  const { model, ...training } = result;
-  try {
-    checkCancelled();
-    // Forecasts stacked with yesterday's value, one weight per metric fitted on the validation
-    // split; the weights stay as trained (the blend is constants of the exported graph).
-    const blend = fitSeasonalBlend(model, dataset);
-    checkCancelled();
-    const base = model.config.forecastBase;
-    const source =
-      blend && base && blend.blend.some((b) => b > 0)
-        ? {
-            config: { ...model.config, forecastBase: { ...base, seasonal: { lagSteps: blend.lagSteps, blend: blend.blend } } },
-            weights: model.serialize(),
-          }
-        : model;
-    // The dataset's spec: the request's plus the normalization fitted on the training split.
-    const exported = exportTftToOnnx(source, dataset.spec);
-    const when = now();
-    const draft = manifestDraft({ request, result, data, dataset, onnx: onnxSectionDraft(exported), model, when, blend });
-    checkCancelled();
-    const folder = request.name ?? modelFolderName(when);
-    const written = await writeModelFolder(
-      join(request.output, folder),
-      { onnxBytes: exported.bytes, manifest: draft },
-      // A named folder (the bundled "default") is meant to be replaced; timestamped ones never are.
-      { overwrite: request.name !== undefined },
-    );
-    // The model is complete: the checkpoints are spent.
-    if (checkpointDir !== null) await removeRunDir(checkpointDir).catch(() => undefined);
-    return {
-      dir: written.dir,
-      manifest: written.manifest,
-      runName,
-      resumedFromEpoch,
-      training,
-      paramCount: model.paramCount(),
-      weightsSha256: weightsSha256(model),
-      totalMs: performance.now() - started,
-    };
-  } finally {
-    model.dispose();
-  }
+  checkCancelled();
+  const dataset = firstDataset!;
+  const first = finished[0]!;
+  // Every member's servers: a server some member held out has no trained identity there, so
+  // inference gives it the unknown bucket (which every member learned through augmentation).
+  const trainServers = [...trainingServerSets[0]!].filter((s) => trainingServerSets.every((set) => set.has(s)));
+  const onnxBytes =
+    members === 1
+      ? first.onnxBytes
+      : mergeOnnxEnsemble(
+          finished.map((m) => m.onnxBytes),
+          {
+            producerName: 'tft-export',
+            docString: `Ensemble of ${members} Temporal Fusion Transformers (seeds ${seeds.join(', ')}): each output is the mean of the members'`,
+            metadata: { ensemble: JSON.stringify({ combine: 'mean', seeds }) },
+          },
+        );
+  const when = now();
+  const draft = manifestDraft({ request, data, dataset, members: finished, trainServers, onnx: { opset: ONNX_OPSET, ...first.onnx }, when });
+  checkCancelled();
+  const folder = request.name ?? modelFolderName(when);
+  const written = await writeModelFolder(
+    join(request.output, folder),
+    { onnxBytes, manifest: draft },
+    // A named folder (the bundled "default") is meant to be replaced; timestamped ones never are.
+    { overwrite: request.name !== undefined },
+  );
+  // The model is complete: the checkpoints are spent.
+  if (checkpointDir !== null) await removeRunDir(checkpointDir).catch(() => undefined);
+  return {
+    dir: written.dir,
+    manifest: written.manifest,
+    runName,
+    resumedFromEpoch: resumeState ? resumeState.epoch : null,
+    training: first.training,
+    members: finished.map((m) => ({ seed: m.seed, training: m.training, weightsSha256: m.weightsSha256, reused: m.reused })),
+    paramCount: finished.reduce((a, m) => a + m.paramCount, 0),
+    weightsSha256: members === 1 ? first.weightsSha256 : createHash('sha256').update(finished.map((m) => m.weightsSha256).join('\n')).digest('hex'),
+    totalMs: performance.now() - started,
+  };
+}
+
+/**
+ * A trained member as the model folder needs it: forecasts stacked with yesterday's value (one
+ * weight per metric fitted on the validation split; the weights stay as trained, the blend is
+ * constants of the exported graph), exported to ONNX with the dataset's spec (the request's plus
+ * the normalization fitted on the training split).
+ */
+function exportMember(
+  model: TftModel,
+  dataset: FeatureDataset,
+  member: { index: number; seed: number; training: Omit<TrainTftResult, 'model'> },
+): FinishedMember {
+  const blend = fitSeasonalBlend(model, dataset);
+  const base = model.config.forecastBase;
+  const config =
+    blend && base && blend.blend.some((b) => b > 0) ? { ...model.config, forecastBase: { ...base, seasonal: { lagSteps: blend.lagSteps, blend: blend.blend } } } : model.config;
+  const exported = exportTftToOnnx({ config, weights: model.serialize() }, dataset.spec);
+  return {
+    ...member,
+    onnxBytes: exported.bytes,
+    onnx: { inputs: exported.inputs, outputs: exported.outputs },
+    config,
+    blend,
+    paramCount: model.paramCount(),
+    weightsSha256: weightsSha256(model),
+  };
 }
 
 function checkSameDataset(resumed: TrainCheckpoint, identity: DatasetIdentity, data: LoadedTrainingData): void {
@@ -218,29 +305,54 @@ function checkSameDataset(resumed: TrainCheckpoint, identity: DatasetIdentity, d
 
 function manifestDraft(args: {
   request: TrainRunRequest;
-  result: TrainTftResult;
   data: LoadedTrainingData;
+  /** Member 0's dataset (the spec, and the split the summary's window counts describe). */
   dataset: FeatureDataset;
+  members: readonly FinishedMember[];
+  /** The servers every member trained on. */
+  trainServers: readonly string[];
   onnx: ModelManifestDraft['onnx'];
-  model: TftModel;
   when: Date;
-  blend: SeasonalBlendFit | null;
 }): ModelManifestDraft {
-  const { request, result, data, dataset, model, when, blend } = args;
+  const { request, data, dataset, members, trainServers, when } = args;
+  const m0 = members[0]!;
+  const result = m0.training;
+  const blend = m0.blend;
   const spec = dataset.spec;
   // How often failures cascade along the data's topology: the served risk's upstream term.
   const fit = fitCascadeCoefficient(data.incidents, data.dependencies);
   const cascade = fit ? { ...fit, coefficient: round4(fit.coefficient) } : null;
   const st = dataset.stats;
   const s = result.settings;
-  const best = result.history[result.bestEpoch - 1] ?? result.history[result.history.length - 1]!;
+  const bestOf = (t: FinishedMember['training']): FinishedMember['training']['history'][number] =>
+    t.history[t.bestEpoch - 1] ?? t.history[t.history.length - 1]!;
+  const best = bestOf(result);
   let first = Infinity;
   let last = -Infinity;
   for (const t of data.columns.timestamp) {
     if (t < first) first = t;
     if (t > last) last = t;
   }
-  const c = model.config;
+  const blendSummary = (b: SeasonalBlendFit | null): { seasonalBlend?: NonNullable<ModelManifest['training']['seasonalBlend']> } =>
+    b
+      ? {
+          seasonalBlend: {
+            lagSteps: b.lagSteps,
+            blend: b.blend,
+            maeModel: b.maeModel.map((x) => (x === null ? null : round4(x))),
+            maeBlended: b.maeBlended.map((x) => (x === null ? null : round4(x))),
+            windows: b.windows,
+          },
+        }
+      : {};
+  const totalMs = members.reduce((a, m) => a + m.training.durationMs, 0);
+  // Windows per second over the whole run: each member's rate weighted by its training time.
+  const samplesPerSecond = totalMs > 0 ? members.reduce((a, m) => a + m.training.samplesPerSecond * m.training.durationMs, 0) / totalMs : result.samplesPerSecond;
+  const c = m0.config;
+  const calibrationNote = (t: FinishedMember['training']): string =>
+    t.riskCalibration
+      ? `sigmoid(${round4(t.riskCalibration.a)} x logit + ${round4(t.riskCalibration.b)}), log loss ${round4(t.riskCalibration.logLossBefore)} -> ${round4(t.riskCalibration.logLossAfter)}`
+      : '';
   return {
     name: 'tft',
     version: modelFolderName(when).slice('tft_model_'.length),
@@ -270,28 +382,42 @@ function manifestDraft(args: {
       stepMinutes: spec.stepMinutes,
       contextSteps: spec.contextSteps,
       horizonSteps: spec.horizonSteps,
+      ...(members.length > 1 ? { ensembleMembers: members.length } : {}),
     },
     training: {
       backend: result.backend.tfName,
       seed: s.seed,
       epochsRun: result.history.length,
       bestEpoch: result.bestEpoch,
-      durationMs: Math.round(result.durationMs),
-      samplesPerSecond: Math.round(result.samplesPerSecond * 10) / 10,
+      durationMs: Math.round(totalMs),
+      samplesPerSecond: Math.round(samplesPerSecond * 10) / 10,
       finalTrainLoss: best.trainLoss,
       finalValidationLoss: best.validationLoss,
-      ...(blend
+      ...blendSummary(blend),
+      ...(cascade ? { cascade } : {}),
+      ...(members.length > 1
         ? {
-            seasonalBlend: {
-              lagSteps: blend.lagSteps,
-              blend: blend.blend,
-              maeModel: blend.maeModel.map((x) => (x === null ? null : round4(x))),
-              maeBlended: blend.maeBlended.map((x) => (x === null ? null : round4(x))),
-              windows: blend.windows,
+            ensemble: {
+              combine: 'mean' as const,
+              members: members.map((m) => {
+                const b = bestOf(m.training);
+                const cal = m.training.riskCalibration;
+                return {
+                  seed: m.seed,
+                  epochsRun: m.training.history.length,
+                  bestEpoch: m.training.bestEpoch,
+                  durationMs: Math.round(m.training.durationMs),
+                  samplesPerSecond: Math.round(m.training.samplesPerSecond * 10) / 10,
+                  finalTrainLoss: b.trainLoss,
+                  finalValidationLoss: b.validationLoss,
+                  ...blendSummary(m.blend),
+                  ...(cal ? { riskCalibration: { a: round4(cal.a), b: round4(cal.b), windows: cal.windows, positives: cal.positives } } : {}),
+                  onnxSha256: createHash('sha256').update(m.onnxBytes).digest('hex'),
+                };
+              }),
             },
           }
         : {}),
-      ...(cascade ? { cascade } : {}),
       dataset: {
         description: data.description,
         servers: st.servers,
@@ -299,10 +425,14 @@ function manifestDraft(args: {
         timeRange: { start: new Date(first).toISOString(), end: new Date(last).toISOString() },
         windows: { train: st.train.windows, validation: st.validation.windows },
         positives: { train: st.train.positives, validation: st.validation.positives },
-        trainingServers: [...dataset.trainServers],
+        trainingServers: [...trainServers],
       },
     },
     notes:
+      (members.length > 1
+        ? `An ensemble of ${members.length} TFTs (seeds ${members.map((m) => m.seed).join(', ')}), each trained on its own split of the data; every output of model.onnx is the mean of the members'. ` +
+          `trainingServers are those every member trained on; the other figures here are member 0's (training.ensemble has each member's). `
+        : '') +
       `finalTrainLoss/finalValidationLoss are those of the best epoch (${result.bestEpoch}), whose weights were kept. ` +
       `Each epoch trained on ${Math.min(s.maxWindowsPerEpoch, st.train.windows)} of ${st.train.windows} training windows (seeded subset); ` +
       `validation loss on ${result.validationWindows} of ${st.validation.windows} validation windows (${result.validationPositives} positive).` +
@@ -310,7 +440,7 @@ function manifestDraft(args: {
         ? ` Positives with a visible precursor (progress >= ${s.precursorMinProgress}) of ${s.precursorOversampleModes} were drawn ${s.precursorOversample} times as often as other positives.`
         : '') +
       (result.riskCalibration
-        ? ` Risk Platt-scaled on ${result.riskCalibration.windows} validation windows (${result.riskCalibration.positives} positive): sigmoid(${round4(result.riskCalibration.a)} x logit + ${round4(result.riskCalibration.b)}), log loss ${round4(result.riskCalibration.logLossBefore)} -> ${round4(result.riskCalibration.logLossAfter)}.`
+        ? ` Risk Platt-scaled on ${result.riskCalibration.windows} validation windows (${result.riskCalibration.positives} positive): ${calibrationNote(result)}.`
         : ''),
   };
 }

@@ -61,9 +61,10 @@ describe('training on a worker thread', () => {
     uninterrupted = summary;
     expect(exit).toBe(0);
     const types = events.map((e) => e.type);
-    expect(types[0]).toBe('dataset');
-    expect(types[1]).toBe('run');
-    const runEvent = events[1] as Extract<TrainRunEvent, { type: 'run' }>;
+    expect(types[0]).toBe('run');
+    expect(types[1]).toBe('dataset');
+    expect(types.at(-1)).toBe('member');
+    const runEvent = events[0] as Extract<TrainRunEvent, { type: 'run' }>;
     expect(runEvent.runName).toBe('tft_run_20260102_030405');
     expect(runEvent.checkpointDir).toBe(join(output, CHECKPOINTS_DIR, 'tft_run_20260102_030405'));
     expect(runEvent.resumedFromEpoch).toBeNull();
