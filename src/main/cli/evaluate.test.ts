@@ -68,6 +68,12 @@ describe('evaluate command', () => {
       expect(m.ece).toBeGreaterThanOrEqual(0);
       expect(m.brier).toBeGreaterThanOrEqual(0);
       expect(json.methods.reactive!.ece).toBeUndefined();
+      // Lead times per group of incidents: the median of the warned ones' leads, null when none.
+      for (const method of Object.values(json.methods)) {
+        expect(method.recall.all.medianLeadHours).toBe(method.leadTimeHours.median);
+        for (const r of [...Object.values(method.recallByType), ...Object.values(method.validationRecall.byTypeWithPrecursor)])
+          expect(r.warned === 0 ? r.medianLeadHours === null : r.medianLeadHours! >= 0.5 && r.medianLeadHours! <= 8).toBe(true);
+      }
       expect(json.calibration).toHaveLength(10);
       expect(Object.keys(json.forecast)).toEqual([
         'cpu_percent',

@@ -86,6 +86,8 @@ export interface Recall {
   warned: number;
   incidents: number;
   recall: number | null;
+  /** Median lead time of the warned ones, hours (null: none warned). */
+  medianLeadHours: number | null;
 }
 
 export interface MethodReport {
@@ -290,14 +292,15 @@ export async function runEvaluation(options: EvaluateOptions): Promise<Evaluatio
   const recallIn =
     (incidents: readonly Incident[], leadOf: readonly (number | null)[]) =>
     (keep: (x: Incident) => boolean): Recall => {
-      let warned = 0;
       let total = 0;
+      const leads: number[] = [];
       incidents.forEach((x, i) => {
         if (!keep(x)) return;
         total++;
-        if (leadOf[i] !== null) warned++;
+        const lead = leadOf[i];
+        if (lead !== null && lead !== undefined) leads.push(lead / HOUR);
       });
-      return { warned, incidents: total, recall: total > 0 ? num(warned / total) : null };
+      return { warned: leads.length, incidents: total, recall: total > 0 ? num(leads.length / total) : null, medianLeadHours: num(quantile(leads, 0.5)) };
     };
   const methods: Record<string, MethodReport> = {};
   for (const [name, s] of Object.entries(methodScores)) {
