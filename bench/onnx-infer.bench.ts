@@ -9,6 +9,9 @@
  *
  * Prints one JSON object; ONNX_BENCH_OUT=file also writes it there. ONNX_BENCH_CONTEXT and
  * ONNX_BENCH_HORIZON change the sequence (e.g. 96 + 32 for a 15-minute step, 288 + 96 for 5).
+ * ONNX_BENCH_COMPARE=DIR also times the model folder DIR the same way, in the same run, and
+ * prints the bundled model's medians as ratios of DIR's (`compared`): e.g. a single TFT against
+ * the bundled ensemble.
  */
 import { writeFileSync } from 'node:fs';
 import { bench, describe } from 'vitest';
@@ -45,8 +48,13 @@ describe('onnx inference', () => {
           }),
         ),
       }));
-      const bundled = await bundledModelTimings([90, 1000]);
-      const json = JSON.stringify({ bench: 'onnx-infer', bundled, targets, ...result }, null, 2);
+      const bundled = await modelFolderTimings('resources/models/default', [90, 1000]);
+      const compareDir = process.env.ONNX_BENCH_COMPARE;
+      const compared = compareDir ? await modelFolderTimings(compareDir, [90, 1000]) : null;
+      const ratios = compared
+        ? Object.fromEntries(Object.keys(bundled.timings).map((b) => [b, round(bundled.timings[b]!.medianMs / compared.timings[b]!.medianMs, 2)]))
+        : null;
+      const json = JSON.stringify({ bench: 'onnx-infer', bundled, ...(compared ? { compared: { ...compared, bundledOverThis: ratios } } : {}), targets, ...result }, null, 2);
       console.log(json);
       if (process.env.ONNX_BENCH_OUT) writeFileSync(process.env.ONNX_BENCH_OUT, `${json}\n`);
     },
@@ -56,13 +64,21 @@ describe('onnx inference', () => {
 });
 
 /**
- * The bundled model itself (resources/models/default, the TFT as exported), CPU provider: median
+ * A model folder (the bundled one: resources/models/default, as exported), CPU provider: median
  * of 10 runs after a warm-up, on seeded inputs in the model's ranges (standardised observed values,
  * masks 1, calendar in [-1, 1], valid profile and bucket indices). Inference time does not depend
  * on the values.
  */
-async function bundledModelTimings(batches: number[]): Promise<Record<string, unknown>> {
-  const model = await loadModelFolder('resources/models/default');
+interface FolderTimings {
+  dir: string;
+  version: string;
+  members: number;
+  provider: 'cpu';
+  timings: Record<string, { medianMs: number; targetMs: number | null; met: boolean | null }>;
+}
+
+async function modelFolderTimings(dir: string, batches: number[]): Promise<FolderTimings> {
+  const model = await loadModelFolder(dir);
   const tensors = expectedTensors(model.manifest);
   const session = await createInferenceSession({ modelBytes: model.onnxBytes, ...tensors, provider: 'cpu', logger: createMemoryLogger() });
   const random = seededRandom(7);
@@ -91,5 +107,5 @@ async function bundledModelTimings(batches: number[]): Promise<Record<string, un
   } finally {
     await session.close();
   }
-  return { dir: 'resources/models/default', version: model.manifest.version, provider: 'cpu', timings };
+  return { dir, version: model.manifest.version, members: model.manifest.training.ensemble?.members.length ?? 1, provider: 'cpu', timings };
 }

@@ -241,6 +241,31 @@ describe('refusals, each naming the folder, the file and the field', () => {
     );
   });
 
+  it("an ensemble's members: loaded as written; one member, or one whose best epoch is after its last, refused by path", async () => {
+    const dir = await writeSample();
+    const member = (seed: number, bestEpoch = 3): Record<string, unknown> => ({
+      seed,
+      epochsRun: 5,
+      bestEpoch,
+      durationMs: 1000,
+      samplesPerSecond: 300,
+      finalTrainLoss: 1,
+      finalValidationLoss: 0.9,
+      onnxSha256: 'ab'.repeat(32),
+    });
+    await editManifest(dir, (j) => ((j.training as Record<string, unknown>).ensemble = { combine: 'mean', members: [member(42), member(7)] }));
+    expect((await loadModelFolder(dir)).manifest.training.ensemble?.members.map((m) => m.seed)).toEqual([42, 7]);
+    await editManifest(dir, (j) => ((j.training as Record<string, unknown>).ensemble = { combine: 'mean', members: [member(42)] }));
+    expectRefusal(await refusal(loadModelFolder(dir)), 'bad_manifest', { dir, file: 'model.json', field: 'training.ensemble.members' }, /at least 2|>=2/);
+    await editManifest(dir, (j) => ((j.training as Record<string, unknown>).ensemble = { combine: 'mean', members: [member(42), member(7, 6)] }));
+    expectRefusal(
+      await refusal(loadModelFolder(dir)),
+      'bad_manifest',
+      { dir, file: 'model.json', field: 'training.ensemble.members[1].bestEpoch' },
+      /best epoch after the last epoch run/,
+    );
+  });
+
   it('a missing required field', async () => {
     const dir = await writeSample();
     await editManifest(dir, (j) => delete j.featureSpec);

@@ -186,16 +186,23 @@ const SeasonalBlendSchema = z.strictObject({
   windows: count,
 });
 
+/** What one training run reports: the single model's fields, and each ensemble member's. */
+const RUN_FIELDS = {
+  epochsRun: count,
+  /** 1-based epoch whose weights were kept (early stopping); 0 when none completed. */
+  bestEpoch: count,
+  durationMs: z.number().min(0),
+  samplesPerSecond: z.number().min(0),
+  finalTrainLoss: finite,
+  /** Null when the data set had no validation windows. */
+  finalValidationLoss: finite.nullable(),
+};
+
 /** One member of an ensemble: its own run, as the single-model fields describe one. */
 const EnsembleMemberSchema = z
   .strictObject({
     seed: z.number().int(),
-    epochsRun: count,
-    bestEpoch: count,
-    durationMs: z.number().min(0),
-    samplesPerSecond: z.number().min(0),
-    finalTrainLoss: finite,
-    finalValidationLoss: finite.nullable(),
+    ...RUN_FIELDS,
     seasonalBlend: SeasonalBlendSchema.optional(),
     /** The Platt scaling folded into the member's risk head: sigmoid(a x logit + b). */
     riskCalibration: z.strictObject({ a: finite, b: finite, windows: count, positives: count }).optional(),
@@ -214,14 +221,7 @@ export const TrainingSummarySchema = z
     /** TF.js backend that trained it: "tensorflow" (tfjs-node[-gpu]), "wasm", "cpu". */
     backend: nonEmpty,
     seed: z.number().int().optional(),
-    epochsRun: count,
-    /** 1-based epoch whose weights were kept (early stopping); 0 when none completed. */
-    bestEpoch: count,
-    durationMs: z.number().min(0),
-    samplesPerSecond: z.number().min(0),
-    finalTrainLoss: finite,
-    /** Null when the data set had no validation windows. */
-    finalValidationLoss: finite.nullable(),
+    ...RUN_FIELDS,
     /**
      * The forecast band moved blend[g] of the way from the median towards the value lagSteps
      * before (yesterday's), per target, fitted after training on validation windows; the MAE of
