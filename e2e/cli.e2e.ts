@@ -197,6 +197,8 @@ describe('the train command', () => {
       const full = cli(...args, '--output', join(dir, 'full'));
       expect(full.status, full.stderr).toBe(0);
       expect(full.stdout).toContain('Wrote');
+      // No --seed: the default ensemble, one member per default seed.
+      expect(full.stdout).toContain('ensemble of 3 (seeds 42, 7, 2024)');
 
       // The same run, interrupted once its first checkpoint is on disk.
       const cut = join(dir, 'cut');
@@ -213,13 +215,13 @@ describe('the train command', () => {
       }
       child.kill('SIGINT');
       expect(await exited, stderr).toBe(130);
-      const match = /nothing written but the checkpoint of epoch \d, to continue: npm run train -- --resume (\S+)/.exec(stderr);
+      const match = /nothing written but the checkpoint of member 1's epoch \d, to continue: npm run train -- --resume (\S+)/.exec(stderr);
       expect(match, stderr).not.toBeNull();
       expect(readdirSync(cut)).toEqual(['.checkpoints']);
 
       const resumed = cli('train', '--resume', match![1]!);
       expect(resumed.status, resumed.stderr).toBe(0);
-      expect(resumed.stderr).toMatch(/resuming after epoch \d of 4/);
+      expect(resumed.stderr).toMatch(/resuming member 1\/3 after epoch \d of 4/);
       // The checkpoints are spent once the model is written; the model is the uninterrupted run's.
       expect(readdirSync(cut).filter((n) => !n.startsWith('tft_model_'))).toEqual([]);
       expect(onnxSha(cut)).toBe(onnxSha(join(dir, 'full')));

@@ -656,9 +656,10 @@ describe('an incident the model sees coming', () => {
    * The product's promise end to end: a simulated fleet (no random incidents), one server forced
    * into an incident whose precursor lasts 4 h, a cycle every 30 minutes of fleet time. The
    * bundled model must open an alert for that server before the onset, and none for the others.
-   * (Measured with the bundled model 20261127_051311: risk 0.32 2.6 h before the onset of the
-   * memory leak, 0.46 1.6 h before the disk fill's. A model trained with the calibrated selection
-   * loss failed this test, which is why it was reverted: docs/model.md, runs F9-F11.)
+   * (Measured with the bundled model 20261127_063636, an ensemble of three: risk 0.42 2.1 h
+   * before the onset of the memory leak, 0.30 1.6 h before the disk fill's. A model trained with
+   * the calibrated selection loss failed this test, which is why it was reverted: docs/model.md,
+   * runs F9-F11.)
    */
   for (const type of ['memory_leak', 'disk_fill'] as const) {
     it(`opens an alert before the onset of a forced ${type.replace('_', ' ')}`, async () => {
