@@ -167,14 +167,15 @@ export async function runTraining(job: TrainJob, options: RunTrainingOptions = {
   let wroteCheckpoint = reusable.length > 0;
   const finished: (FinishedMember & { reused: boolean })[] = [];
   const trainingServerSets: Set<string>[] = [];
-  let firstDataset: FeatureDataset | null = null;
+  // What the manifest needs of member 0's dataset (not the dataset: one is in memory at a time).
+  let firstSplit: SplitSummary | null = null;
   try {
     for (let member = 0; member < members; member++) {
       checkCancelled();
       const seed = seeds[member]!;
       const ref = { member, members };
       const dataset = buildTrainingDataset(data, request.spec, seed);
-      if (member === 0) firstDataset = dataset;
+      if (member === 0) firstSplit = { spec: dataset.spec, stats: dataset.stats, profiles: [...new Set(dataset.profiles)] };
       trainingServerSets.push(new Set(dataset.trainServers));
       const done = reusable[member];
       if (done) {
@@ -221,7 +222,7 @@ export async function runTraining(job: TrainJob, options: RunTrainingOptions = {
   }
 
   checkCancelled();
-  const dataset = firstDataset!;
+  const split = firstSplit!;
   const first = finished[0]!;
   // Every member's servers: a server some member held out has no trained identity there, so
   // inference gives it the unknown bucket (which every member learned through augmentation).
@@ -238,7 +239,7 @@ export async function runTraining(job: TrainJob, options: RunTrainingOptions = {
           },
         );
   const when = now();
-  const draft = manifestDraft({ request, data, dataset, members: finished, trainServers, onnx: { opset: ONNX_OPSET, ...first.onnx }, when });
+  const draft = manifestDraft({ request, data, split, members: finished, trainServers, onnx: { opset: ONNX_OPSET, ...first.onnx }, when });
   checkCancelled();
   const folder = request.name ?? modelFolderName(when);
   const written = await writeModelFolder(
@@ -289,6 +290,14 @@ function exportMember(
   };
 }
 
+/** Member 0's dataset as the manifest describes it. */
+interface SplitSummary {
+  spec: FeatureSpec;
+  stats: DatasetStats;
+  /** Profile indices present. */
+  profiles: number[];
+}
+
 function checkSameDataset(resumed: TrainCheckpoint, identity: DatasetIdentity, data: LoadedTrainingData): void {
   const was = resumed.dataset;
   const changed =
@@ -306,23 +315,23 @@ function checkSameDataset(resumed: TrainCheckpoint, identity: DatasetIdentity, d
 function manifestDraft(args: {
   request: TrainRunRequest;
   data: LoadedTrainingData;
-  /** Member 0's dataset (the spec, and the split the summary's window counts describe). */
-  dataset: FeatureDataset;
+  /** Member 0's split: the spec, and the window counts the summary gives. */
+  split: SplitSummary;
   members: readonly FinishedMember[];
   /** The servers every member trained on. */
   trainServers: readonly string[];
   onnx: ModelManifestDraft['onnx'];
   when: Date;
 }): ModelManifestDraft {
-  const { request, data, dataset, members, trainServers, when } = args;
+  const { request, data, split, members, trainServers, when } = args;
   const m0 = members[0]!;
   const result = m0.training;
   const blend = m0.blend;
-  const spec = dataset.spec;
+  const spec = split.spec;
   // How often failures cascade along the data's topology: the served risk's upstream term.
   const fit = fitCascadeCoefficient(data.incidents, data.dependencies);
   const cascade = fit ? { ...fit, coefficient: round4(fit.coefficient) } : null;
-  const st = dataset.stats;
+  const st = split.stats;
   const s = result.settings;
   const bestOf = (t: FinishedMember['training']): FinishedMember['training']['history'][number] =>
     t.history[t.bestEpoch - 1] ?? t.history[t.history.length - 1]!;
@@ -421,7 +430,7 @@ function manifestDraft(args: {
       dataset: {
         description: data.description,
         servers: st.servers,
-        profiles: [...new Set(dataset.profiles)].sort((a, b) => a - b).map((i) => spec.profiles[i]!),
+        profiles: [...split.profiles].sort((a, b) => a - b).map((i) => spec.profiles[i]!),
         timeRange: { start: new Date(first).toISOString(), end: new Date(last).toISOString() },
         windows: { train: st.train.windows, validation: st.validation.windows },
         positives: { train: st.train.positives, validation: st.validation.positives },
