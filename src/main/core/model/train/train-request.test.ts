@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTrainRequest, trainOptionsOf } from './train-request';
+import { DEFAULT_ENSEMBLE_SEEDS, resolveTrainRequest, trainOptionsOf } from './train-request';
 import { TRAIN_DEFAULTS } from './train-model';
 
 describe('resolveTrainRequest', () => {
@@ -15,6 +15,17 @@ describe('resolveTrainRequest', () => {
     expect(resolveTrainRequest({ dataset: 'd', output: 'o', name: 'default' }).name).toBe('default');
     for (const bad of ['../default', 'a/b', '.hidden', '-x', ''])
       expect(() => resolveTrainRequest({ dataset: 'd', output: 'o', name: bad })).toThrow(/training request: name/);
+  });
+
+  it('seeds: the default ensemble unless a seed or seeds are given; one seed per member', () => {
+    const base = { dataset: 'd', output: 'o' };
+    expect(resolveTrainRequest(base)).toMatchObject({ seeds: [...DEFAULT_ENSEMBLE_SEEDS], seed: DEFAULT_ENSEMBLE_SEEDS[0] });
+    expect(resolveTrainRequest({ ...base, seed: 5 })).toMatchObject({ seeds: [5], seed: 5 });
+    expect(resolveTrainRequest({ ...base, seeds: [3, 4] })).toMatchObject({ seeds: [3, 4], seed: 3 });
+    expect(() => resolveTrainRequest({ ...base, seed: 4, seeds: [3, 4] })).toThrow(/seed 4 is not seeds\[0\] \(3\)/);
+    expect(() => resolveTrainRequest({ ...base, seeds: [3, 3] })).toThrow(/training request: seeds: each member needs its own seed/);
+    expect(() => resolveTrainRequest({ ...base, seeds: [] })).toThrow(/training request: seeds: /);
+    expect(() => resolveTrainRequest({ ...base, seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9] })).toThrow(/training request: seeds: /);
   });
 
   it("hands trainTft no spec of its own: the dataset's (with its fitted normalization) is used", () => {

@@ -18,7 +18,7 @@ const positiveInt = z.number().int().min(1);
  * The members a run trains when the caller names no seed: three, whose outputs the exported
  * graph averages (mergeOnnxEnsemble). One model's precursor recall on the validation fleet swung
  * from 56 to 65 of 70 incidents with the seed alone; the three averaged warned of 66, more than
- * any of them (docs/model.md, "Ensemble").
+ * any of them (docs/model.md, "An ensemble of three").
  */
 export const DEFAULT_ENSEMBLE_SEEDS: readonly number[] = [42, 7, 2024];
 export const MAX_ENSEMBLE_MEMBERS = 8;
