@@ -227,8 +227,8 @@ function ModelRow({
               {m.training.backend} · {formatMs(m.training.durationMs)}
             </div>
             <div className="models-sub">
-              {ensembleMembers(m.settings) > 1 ? 'member 1: ' : ''}
-              {m.training.epochsRun} epochs (best {m.training.bestEpoch}) · {Math.round(m.training.samplesPerSecond)} windows/s
+              {Math.round(m.training.samplesPerSecond)} windows/s · {ensembleMembers(m.settings) > 1 ? 'member 1: ' : ''}
+              {m.training.epochsRun} epochs (best {m.training.bestEpoch})
             </div>
           </>
         ) : (
