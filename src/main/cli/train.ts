@@ -162,7 +162,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
         case 'dataset': {
           const st = e.stats;
           tracker ??= new MemberTracker(e.members);
-          tracker.memberStarted(e.member, performance.now());
+          tracker.memberStarted(performance.now());
           bar.done();
           stderr.write(
             `${memberPrefix(e)}dataset: ${st.servers} servers, ${st.rows.toLocaleString('en-US')} rows; windows train ${st.train.windows} (${st.train.positives} positive), ` +
@@ -188,7 +188,7 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
           break;
         }
         case 'member':
-          tracker?.memberFinished(e.member, performance.now());
+          tracker?.memberFinished(performance.now());
           if (e.members > 1) {
             bar.done();
             stderr.write(

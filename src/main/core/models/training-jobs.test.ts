@@ -103,18 +103,18 @@ describe('ensembles from the wizard (settings.members)', () => {
 
   it('estimates the whole run: the member left plus the members to come, as long as the finished ones took', () => {
     const single = new MemberTracker(1);
-    single.memberStarted(0, 0);
+    single.memberStarted(0);
     expect(single.eta(0, 12, 5_000)).toBe(12);
     expect(single.prefix(0)).toBe('');
 
     const three = new MemberTracker(3);
     expect(three.prefix(1)).toBe('member 2 of 3 · ');
-    three.memberStarted(0, 0);
+    three.memberStarted(0);
     // No member finished yet: this one's projected total (10 s so far + 30 s left) per member to come.
     expect(three.eta(0, 30, 10_000)).toBe(30 + 2 * 40);
     expect(three.eta(0, null, 10_000)).toBeNull();
-    three.memberFinished(0, 20_000);
-    three.memberStarted(1, 20_000);
+    three.memberFinished(20_000);
+    three.memberStarted(20_000);
     expect(three.eta(1, 5, 30_000)).toBe(5 + 20);
     expect(three.eta(2, 5, 30_000)).toBe(5);
   });

@@ -263,12 +263,12 @@ export class TrainingJobs {
           ...(this.options.cancelGraceMs === undefined ? {} : { cancelGraceMs: this.options.cancelGraceMs }),
           onEvent: (e) => {
             if (e.type === 'dataset') {
-              track.memberStarted(e.member, performance.now());
+              track.memberStarted(performance.now());
               update({
                 detail: `${track.prefix(e.member)}${e.stats.servers} servers; ${e.stats.train.windows} training and ${e.stats.validation.windows} validation windows`,
               });
             } else if (e.type === 'member') {
-              track.memberFinished(e.member, performance.now());
+              track.memberFinished(performance.now());
               if (members > 1) {
                 update({ detail: `member ${e.member + 1} of ${members} done (${e.epochsRun} epochs)` });
                 this.save(job);

@@ -13,11 +13,13 @@ export class MemberTracker {
     return this.members > 1 ? `member ${member + 1} of ${this.members} · ` : '';
   }
 
-  memberStarted(_member: number, nowMs: number): void {
+  /** A member begins training (its dataset is built). */
+  memberStarted(nowMs: number): void {
     this.started = nowMs;
   }
 
-  memberFinished(_member: number, nowMs: number): void {
+  /** The member that started last is finished. */
+  memberFinished(nowMs: number): void {
     if (this.started !== null) this.durations.push(nowMs - this.started);
     this.started = null;
   }
