@@ -99,6 +99,7 @@ describe('evaluate command', () => {
       expect(html).toMatch(/^<!doctype html>/);
       expect(html).toContain('<svg');
       expect(html).toContain('Goals');
+      expect(html).toContain('<th>with a precursor: warned, median lead</th>');
       expect(html).not.toMatch(/<script|<link|\ssrc=|\shref=|url\(/i);
 
       expect(io.text()).toContain('model ');

@@ -2,7 +2,7 @@
  * report.html: the evaluation report as one self-contained page (inline CSS and SVG, no scripts,
  * no external assets), rendered from the same object as report.json.
  */
-import type { EvaluationReport, MethodReport } from './evaluate';
+import type { EvaluationReport, MethodReport, Recall } from './evaluate';
 import type { ForecastExample } from './score-fleet';
 
 const COLORS = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#17becf', '#7f7f7f'];
@@ -256,6 +256,13 @@ export function renderReportHtml(r: EvaluationReport): string {
         `<tr><th>${escapeHtml(p)}</th><td>${ev.unseenByProfile[p] ?? 0}</td>${names.map((n) => `<td>${r.methods[n]!.recallByProfile[p] ? recallCell(r.methods[n]!.recallByProfile[p]) : 'n/a'}</td>`).join('')}</tr>`,
     )
     .join('');
+  // Incidents with a precursor, per type: how many each method warned of, and how early.
+  const types = [...new Set(names.flatMap((n) => Object.keys(r.methods[n]!.recallByTypeWithPrecursor)))].sort();
+  const leadCell = (x: Recall | undefined): string =>
+    x ? `${recallCell(x)}${x.medianLeadHours === null ? '' : `, ${f(x.medianLeadHours, 1)} h`}` : 'n/a';
+  const typeRows = types
+    .map((t) => `<tr><th>${escapeHtml(t)}</th>${names.map((n) => `<td>${leadCell(r.methods[n]!.recallByTypeWithPrecursor[t])}</td>`).join('')}</tr>`)
+    .join('');
   const forecastRows = Object.entries(r.forecast)
     .map(
       ([m, x]) =>
@@ -292,6 +299,7 @@ dt{font-weight:600;margin-top:6px}dd{margin-left:16px}small{color:#777}
 <figure>${histogram(modelLeads, 8, 0.5, 'lead time (hours)')}<figcaption>Lead time of the incidents the model warned about (${modelLeads.length}).</figcaption></figure>
 <h2>Recall by incident type</h2>
 <figure>${recallBars(r, 'recallByType')}<figcaption>${names.map((n, i) => `<span style="color:${COLORS[i % COLORS.length]}">■</span> ${escapeHtml(n)}`).join(' ')}</figcaption></figure>
+<table><tr><th>with a precursor: warned, median lead</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join('')}</tr>${typeRows}</table>
 <h2>Recall by profile</h2>
 <table><tr><th>profile</th><th>unseen servers</th>${names.map((n) => `<th>${escapeHtml(n)}</th>`).join('')}</tr>${profileRows}</table>
 <h2>Forecast quality (model, evaluation fleet)</h2>
