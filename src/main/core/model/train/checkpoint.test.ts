@@ -167,6 +167,15 @@ describe('checkpoint files', () => {
     expect(back.state).toEqual(state);
   });
 
+  it("keep an ensemble member's index, and read a checkpoint of an older build (no seeds, no member) as member 0 of [seed]", () => {
+    expect(decodeCheckpoint(encodeCheckpoint({ ...wrap(state), member: 2 }), 'mem').member).toBe(2);
+    const { seeds: _seeds, ...older } = wrap(state).request;
+    const back = decodeCheckpoint(encodeCheckpoint({ ...wrap(state), request: older }), 'mem');
+    expect(back.member).toBeUndefined();
+    expect(back.request.seeds).toBeUndefined();
+    expect(back.request.seed).toBe(older.seed);
+  });
+
   it('refuse what is not a whole checkpoint, naming the file', () => {
     const bytes = encodeCheckpoint(wrap(state));
     const flipped = bytes.slice();
