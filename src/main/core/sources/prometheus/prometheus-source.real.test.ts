@@ -28,6 +28,18 @@ let dir: string;
 const TOKEN = 'sekret-bearer-token-123';
 const nextMark = (): number => Math.ceil((Date.now() + 1) / STEP_MS) * STEP_MS;
 
+/**
+ * The next grid mark, once the 5 minutes before it hold a few scrapes (one a second). Just after
+ * a mark the next one is 5 minutes ahead, and a rate over the window ending there would have at
+ * most one sample yet: the rate-based metrics (CPU, iowait, network) would be missing.
+ */
+async function markWithScrapes(): Promise<number> {
+  const mark = nextMark();
+  const wait = mark - STEP_MS + 5_000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  return mark;
+}
+
 describe.skipIf(skip !== null)('Prometheus source against a real Prometheus and node_exporter', () => {
   let promStart = 0;
   beforeAll(async () => {
@@ -55,7 +67,7 @@ describe.skipIf(skip !== null)('Prometheus source against a real Prometheus and 
   it('backfills with query_range: real series -> server "127.0.0.1" -> rows in a real store within the contract ranges', async () => {
     const store = openStore(join(dir, 'backfill.sqlite'));
     try {
-      const mark = nextMark();
+      const mark = await markWithScrapes();
       const logger = createMemoryLogger();
       const source = new PrometheusSource({ config: config(), token: TOKEN, store, logger, now: () => mark });
       const result = await source.sync();
@@ -96,7 +108,7 @@ describe.skipIf(skip !== null)('Prometheus source against a real Prometheus and 
   it('polls the next step with an instant query and resumes where it stopped without rewriting', async () => {
     const store = openStore(join(dir, 'poll.sqlite'));
     try {
-      const mark = nextMark();
+      const mark = await markWithScrapes();
       let clock = mark - STEP_MS;
       const source = new PrometheusSource({ config: config({ profileLabel: null }), token: null, store, logger: createMemoryLogger(), now: () => clock });
       const first = await source.sync();
@@ -161,7 +173,7 @@ describe.skipIf(skip !== null)('Prometheus source against a real Prometheus and 
   });
 
   it('through the core: configure, test, health in fleet.status, servers go stale while Prometheus is down, retries with backoff, recovers', async () => {
-    let clock = nextMark();
+    let clock = await markWithScrapes();
     const logger = createMemoryLogger();
     const dataDir = join(dir, 'core');
     const core: Core = createCore({
@@ -250,7 +262,7 @@ describe.skipIf(skip !== null)('serve --prometheus URL [--prometheus-token-file 
     expect(() => prometheusSource('ftp://x', undefined)).toThrow('--prometheus must be an http:// or https:// URL, got "ftp://x"');
     expect(() => prometheusSource(undefined, tokenFile)).toThrow('--prometheus-token-file needs --prometheus URL');
     expect(() => prometheusSource(stack.prometheusUrl!, join(dir, 'absent'))).toThrow(/--prometheus-token-file: cannot read/);
-    const clock = nextMark();
+    const clock = await markWithScrapes();
     const core = createCore({
       dataDir: join(dir, 'serve'),
       runtime: 'daemon',
