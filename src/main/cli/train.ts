@@ -268,8 +268,8 @@ export async function trainCommand(argv: string[], io: TrainCommandIo): Promise<
   }
 }
 
-/** "member 2/3 (seed 7): " for an ensemble's events; nothing for a single model's. */
-function memberPrefix(e: MemberRef & { seed?: number }): string {
+/** "member 2/3: " for an ensemble's events; nothing for a single model's. */
+function memberPrefix(e: MemberRef): string {
   return e.members > 1 ? `member ${e.member + 1}/${e.members}: ` : '';
 }
 
